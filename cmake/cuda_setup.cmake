@@ -1,0 +1,2 @@
+# Placeholder until the CUDA backend lands: enabling the language proves the toolkit works.
+enable_language(CUDA)

@@ -1,0 +1,105 @@
+/// The CPU renderer: fills a caller-owned float32 or float64 array in place, GIL released.
+#include <pybind11/numpy.h>
+
+#include <atomic>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "arrays.hpp"
+#include "common.hpp"
+#include "nanobragg/cpu/simulate.hpp"
+#include "nanobragg/sim_params.hpp"
+
+namespace nanobragg::bindings {
+
+namespace {
+/// Cancel flag and progress counter shared between Python and a running render.
+struct RenderControls {
+  std::atomic<int> cancel{0};
+  std::atomic<std::int64_t> progress{0};
+};
+
+template <typename Real, typename Out>
+cpu::RenderStats run(const Prepared& p, Out* out, const std::uint16_t* mask, int threads, RenderControls* c) {
+  KernelTables<Real> tables;
+  const SimParams<Real> sp = make_sim_params<Real>(p, tables, mask);
+  cpu::RenderControl control;
+  if (c) control.cancel = &c->cancel, control.progress = &c->progress;
+  return cpu::render<Real, Out>(sp, out, threads, control);
+}
+
+template <typename Out>
+cpu::RenderStats dispatch(const Prepared& p, Out* out, const std::uint16_t* mask, bool single, int threads,
+                          RenderControls* c) {
+  return single ? run<float, Out>(p, out, mask, threads, c) : run<double, Out>(p, out, mask, threads, c);
+}
+}  // namespace
+
+void add_cpu(py::module_& m) {
+  py::class_<RenderControls>(m, "RenderControls", "Cancel flag and progress counter for a running render.")
+      .def(py::init<>())
+      .def("cancel", [](RenderControls& c) { c.cancel = 1; })
+      .def_property_readonly("cancelled", [](const RenderControls& c) { return c.cancel.load() != 0; })
+      .def_property_readonly("progress", [](const RenderControls& c) { return c.progress.load(); });
+
+  m.def(
+      "render_cpu",
+      [](const Prepared& p, py::object out, py::object mask, const std::string& precision, int threads,
+         RenderControls* controls) {
+        const int f = p.det.fpixels, s = p.det.spixels;
+        if (precision != "double" && precision != "single") {
+          throw py::value_error("precision must be 'double' or 'single', got '" + precision + "'");
+        }
+        const bool single = precision == "single";
+        const std::uint16_t* mask_ptr = nullptr;
+        py::array_t<std::uint16_t, py::array::c_style> mask_arr;
+        if (!mask.is_none()) {
+          mask_arr = readonly_array<std::uint16_t>(mask, "mask");
+          if (mask_arr.size() != py::ssize_t(f) * s) {
+            throw py::value_error("mask has " + std::to_string(mask_arr.size()) + " pixels; the detector has " +
+                                  std::to_string(std::int64_t(f) * s));
+          }
+          mask_ptr = mask_arr.data();
+        }
+        auto check_shape = [&](const py::array& a) {
+          if (a.ndim() != 2 || a.shape(0) != s || a.shape(1) != f) {
+            throw py::type_error("out must have shape (" + std::to_string(s) + ", " + std::to_string(f) + ")");
+          }
+        };
+        cpu::RenderStats stats;
+        py::array arr = py::isinstance<py::array>(out) ? py::reinterpret_borrow<py::array>(out) : py::array();
+        if (py::isinstance<py::array>(out) && arr.dtype().is(py::dtype::of<float>())) {
+          auto a = writable_image<float>(out, "out");
+          check_shape(a);
+          float* ptr = a.mutable_data();
+          py::gil_scoped_release release;
+          stats = dispatch<float>(p, ptr, mask_ptr, single, threads, controls);
+        } else {
+          auto a = writable_image<double>(out, "out");  // raises TypeError for anything else
+          check_shape(a);
+          double* ptr = a.mutable_data();
+          py::gil_scoped_release release;
+          stats = dispatch<double>(p, ptr, mask_ptr, single, threads, controls);
+        }
+        py::dict d;
+        d["omega_sum"] = stats.omega_sum;
+        d["rendered"] = stats.rendered;
+        d["interpolation_switched_off"] = stats.interpolation_switched_off;
+        d["cancelled"] = stats.cancelled;
+        return d;
+      },
+      py::arg("prepared"), py::arg("out"), py::arg("mask") = py::none(), py::arg("precision") = "double",
+      py::arg("threads") = 0, py::arg("controls") = nullptr,
+      "Render into out (float32 or float64, C-contiguous, shape (spixels, fpixels)) in place.");
+
+  m.def("openmp_max_threads", [] {
+#if defined(_OPENMP)
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  });
+}
+
+}  // namespace nanobragg::bindings

@@ -1,0 +1,22 @@
+/// The _core extension module: options, set-up, the CPU renderer and the C-identical generators.
+#include "common.hpp"
+#include "nanobragg/version.hpp"
+#include "nanobragg/build_info.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  namespace nb = nanobragg::bindings;
+  m.doc() = "nanobragg-ext native core (CPU)";
+  m.attr("__version__") = NANOBRAGG_VERSION;
+  m.def("build_info", [] {
+    pybind11::dict d;
+    d["version"] = NANOBRAGG_VERSION;
+    d["openmp"] = bool(NANOBRAGG_WITH_OPENMP);
+    d["cuda_compiled"] = bool(NANOBRAGG_WITH_CUDA);
+    d["compiler"] = NANOBRAGG_COMPILER;
+    return d;
+  }, "What was compiled in (version, OpenMP, CUDA, compiler).");
+  nb::add_options(m);
+  nb::add_setup(m);
+  nb::add_cpu(m);
+  nb::add_random(m);
+}

@@ -1,0 +1,85 @@
+/// The C-identical generators: ran1 sequences and the Poisson noise image.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <vector>
+
+#include "arrays.hpp"
+#include "common.hpp"
+#include "nanobragg/random.hpp"
+#include "nanobragg/setup.hpp"
+
+namespace nanobragg::bindings {
+
+void add_random(py::module_& m) {
+  m.def(
+      "ran1_sequence",
+      [](long seed, int n) {
+        RandomState st;
+        std::vector<float> out(std::size_t(n > 0 ? n : 0));
+        for (auto& v : out) v = ran1(&seed, st);
+        return out;
+      },
+      py::arg("seed"), py::arg("n"), "n draws of the C's ran1 starting from seed (negative reseeds).");
+  m.def(
+      "poidev_sequence",
+      [](long seed, const std::vector<float>& means) {
+        RandomState st;
+        std::vector<float> out;
+        for (float mval : means) out.push_back(poidev(mval, &seed, st));
+        return out;
+      },
+      py::arg("seed"), py::arg("means"), "poidev draws on one stream, one per mean.");
+  m.def(
+      "mosaic_rotation",
+      [](float spread, long seed, int n) {
+        RandomState st;
+        py::array_t<double> out({py::ssize_t(n), py::ssize_t(9)});
+        for (int i = 0; i < n; ++i) mosaic_rotation_umat(spread, out.mutable_data() + 9 * i, &seed, st);
+        return out;
+      },
+      py::arg("spread"), py::arg("seed"), py::arg("n"), "n random rotations of the C's mosaic_rotation_umat.");
+  m.def(
+      "noise_image",
+      [](py::object image, long seed, std::array<int, 4> roi, double adc, const Prepared* prepared) {
+        auto img = readonly_array<float>(image, "image");
+        if (img.ndim() != 2) throw py::type_error("image must be 2-D");
+        const py::ssize_t s = img.shape(0), f = img.shape(1);
+        py::array_t<std::uint16_t> out({s, f});
+        RandomState st;
+        if (prepared) st = prepared->rng;  // the C shares one shuffle table across streams
+        double photons = 0;
+        long overloads = 0;
+        {
+          py::gil_scoped_release release;
+          const float* in = img.data();
+          std::uint16_t* o = out.mutable_data();
+          for (py::ssize_t y = 0; y < s; ++y) {
+            for (py::ssize_t x = 0; x < f; ++x) {
+              const py::ssize_t i = y * f + x;
+              if (x < roi[0] || x > roi[1] || y < roi[2] || y > roi[3]) {
+                o[i] = 0;
+                continue;
+              }
+              double v = poidev(in[i], &seed, st);
+              photons += v;
+              v += adc;
+              if (v > 65535.0) {
+                v = 65535.0;
+                ++overloads;
+              }
+              // The C casts negative values to uint16 (undefined); clamp at 0 instead.
+              if (v < 0.0) v = 0.0;
+              o[i] = static_cast<std::uint16_t>(v);
+            }
+          }
+        }
+        return py::make_tuple(out, photons, overloads);
+      },
+      py::arg("image"), py::arg("seed"), py::arg("roi"), py::arg("adc"), py::arg("prepared") = nullptr,
+      "Poisson noise image of a float32 image, drawn in raster order over the ROI as the C does.\n"
+      "Returns (uint16 image, photons, overloads).");
+}
+
+}  // namespace nanobragg::bindings

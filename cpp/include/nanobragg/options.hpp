@@ -1,0 +1,93 @@
+/// Options: every setting of a nanoBragg run, in the C's internal units (metres, radians) and with
+/// its sentinels for "not given" (NaN or a negative number), exactly as the C holds them after
+/// parsing. The Python layer fills it from argv or typed configs; prepare() derives the rest.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace nanobragg {
+
+enum class Convention : int { Custom = 0, Adxv = 1, Mosflm = 2, Xds = 3, Dials = 4, Denzo = 5 };
+enum class Pivot : int { Sample = 0, Beam = 1 };
+
+constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
+
+struct Options {
+  // Detector size and geometry.
+  int fpixels = 0, spixels = 0;  // 0 = derive from detsize
+  double pixel_size = 0.1e-3;
+  double detsize_f = 102.4e-3, detsize_s = 102.4e-3;
+  double distance = 100.0e-3, close_distance = kUnset;
+  double Xbeam = kUnset, Ybeam = kUnset, Xclose = kUnset, Yclose = kUnset;
+  double ORGX = kUnset, ORGY = kUnset;
+  Pivot pivot = Pivot::Beam;
+  Convention convention = Convention::Mosflm;
+  // Initial vectors (the CUSTOM convention keeps those not given; the others overwrite them).
+  double fdet[3] = {0, 0, 1}, sdet[3] = {0, -1, 0}, odet[3] = {1, 0, 0};
+  double beam[3] = {1, 0, 0}, polar[3] = {0, 0, 1}, spindle[3] = {0, 0, 1}, twotheta_axis[3] = {0, 1, 0};
+  double detector_rotx = 0, detector_roty = 0, detector_rotz = 0, twotheta = 0;
+  bool curved_detector = false, point_pixel = false;
+  int roi_xmin = -1, roi_xmax = -1, roi_ymin = -1, roi_ymax = -1;
+
+  // Sensor.
+  double detector_mu = -1.0, detector_thick = 0.0, detector_thickstep = -1.0;
+  int detector_thicksteps = -1;
+
+  // Sampling.
+  int oversample = -1;
+  bool oversample_thick = false, oversample_polar = false, oversample_omega = false;
+  double phi0 = 0.0, osc = -1.0, phistep = -1.0;
+  int phisteps = -1;
+
+  // Beam.
+  double lambda0 = 1.0e-10;
+  double dispersion = 0.0, dispstep = -1.0;
+  int dispsteps = -1;
+  double hdivrange = -1.0, hdivstep = -1.0, vdivrange = -1.0, vdivstep = -1.0;
+  int hdivsteps = -1, vdivsteps = -1;
+  bool round_div = true;
+  double fluence = 125932015286227086360700780544.0;
+  double flux = 0.0, exposure = 1.0, beamsize = 1e-4;
+  double polarization = 0.0;  // Kahn factor
+  bool nopolar = false;
+  double dmin = 0.0;
+
+  // Crystal.
+  bool user_cell = false;
+  double cell[6] = {0, 0, 0, 0, 0, 0};  // a, b, c (Angstrom), alpha, beta, gamma (radians)
+  bool has_matrix = false;
+  double matrix[9] = {};   // MOSFLM A matrix as read (row r = component r of a*, b*, c*), wavelength folded in
+  int misset_mode = 0;     // 0 none, 1 angles given, -1 random
+  double misset[3] = {0, 0, 0};
+  double Na = 1, Nb = 1, Nc = 1;
+  double sample_x = 0, sample_y = 0, sample_z = 0;
+  int shape = 0;  // CrystalShape
+  double fudge = 1.0;
+  double mosaic_spread = -1.0;
+  int mosaic_domains = -1;
+  long mosaic_seed = -12345678;
+  long misset_seed = 0;  // the C defaults to -time(); callers choose
+  int interpolate = 2;   // 2 auto, 1 on, 0 off
+  double default_F = 0.0;
+  double water_size = 0.0;
+
+  // Physics switches beyond the C (all off = the C's behaviour, quirks included).
+  bool fix_stale_phi = false;  // a phi step at exactly 0 uses the unrotated crystal (Q1)
+};
+
+/// A structure-factor table as the C holds it: padded by one plane per axis, l fastest.
+struct FTableData {
+  std::vector<double> values;
+  int h_min = 0, h_max = 0, k_min = 0, k_max = 0, l_min = 0, l_max = 0;
+  std::int64_t hkls = 0;  // 0 = no table
+};
+
+/// Explicit sources from a -sourcefile: position (m) and wavelength (m) per source.
+struct SourceList {
+  std::vector<double> xyz;     // 3 per source, sample to source
+  std::vector<double> lambda;  // per source
+};
+
+}  // namespace nanobragg

@@ -1,0 +1,97 @@
+/// The CPU backend: an OpenMP loop over detector rows around core/kernel.hpp. Its only jobs are
+/// scheduling, the serial-order semantics of the C's shared interpolation switch, and cancellation.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "nanobragg/core/kernel.hpp"
+#include "nanobragg/cpu/simulate.hpp"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace nanobragg::cpu {
+
+namespace {
+template <typename Real>
+bool is_rendered(const SimParams<Real>& p, int f, int s) {
+  if (f < p.roi_xmin || f > p.roi_xmax || s < p.roi_ymin || s > p.roi_ymax) return false;
+  return !(p.mask && p.mask[std::int64_t(s) * p.fpixels + f] == 0);
+}
+
+template <typename Real>
+std::int64_t first_rendered_pixel(const SimParams<Real>& p) {
+  for (int s = 0; s < p.spixels; ++s)
+    for (int f = 0; f < p.fpixels; ++f)
+      if (is_rendered(p, f, s)) return std::int64_t(s) * p.fpixels + f;
+  return -1;
+}
+
+// Renders rows [row_begin, row_end); pixels with index <= skip_upto are left alone.
+// Returns the lowest pixel index that switched interpolation off (or INT64_MAX).
+template <typename Real, typename Out>
+std::int64_t render_rows(const SimParams<Real>& p, Out* out, int threads, RenderControl control,
+                         bool interpolate, std::int64_t skip_upto, std::int64_t first_pixel,
+                         double& omega_sum, std::int64_t& rendered) {
+  std::int64_t first_switch = std::numeric_limits<std::int64_t>::max();
+  double omega = 0;
+  std::int64_t count = 0;
+  const int rows = p.spixels;
+#if defined(_OPENMP)
+  if (threads <= 0) threads = omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(+ : omega, count) \
+    reduction(min : first_switch)
+#endif
+  for (int s = 0; s < rows; ++s) {
+    if (control.cancel && control.cancel->load(std::memory_order_relaxed)) continue;
+    for (int f = 0; f < p.fpixels; ++f) {
+      const std::int64_t idx = std::int64_t(s) * p.fpixels + f;
+      if (idx <= skip_upto) continue;
+      if (!is_rendered(p, f, s)) {
+        out[idx] = Out(0);
+        continue;
+      }
+      PixelState st{idx == first_pixel, interpolate, false, 0.0};
+      // Same as nanoBragg.c: the value is stored once, in the output precision.
+      out[idx] = Out(pixel_intensity(p, f, s, st));
+      omega += st.omega_sum;
+      ++count;
+      if (st.switched_off) first_switch = std::min(first_switch, idx);
+    }
+    if (control.progress) control.progress->fetch_add(p.fpixels, std::memory_order_relaxed);
+  }
+  (void)threads;
+  omega_sum += omega;
+  rendered += count;
+  return first_switch;
+}
+}  // namespace
+
+template <typename Real, typename Out>
+RenderStats render(const SimParams<Real>& p, Out* out, int threads, RenderControl control) {
+  RenderStats stats;
+  const std::int64_t first_pixel = first_rendered_pixel(p);
+  const std::int64_t none = -1;
+  const std::int64_t first_switch =
+      render_rows(p, out, threads, control, p.interpolate != 0, none, first_pixel, stats.omega_sum, stats.rendered);
+  if (first_switch != std::numeric_limits<std::int64_t>::max()) {
+    // The C turns interpolation off for everything rendered after the first out-of-range
+    // evaluation (Q8, serial-order semantics): re-render every later pixel without it.
+    // Solid angles and counts do not depend on interpolation, so the first pass's stats stand.
+    stats.interpolation_switched_off = true;
+    double omega_again = 0;
+    std::int64_t count_again = 0;
+    render_rows(p, out, threads, control, false, first_switch, first_pixel, omega_again, count_again);
+  }
+  stats.cancelled = control.cancel && control.cancel->load();
+  return stats;
+}
+
+template RenderStats render<double, double>(const SimParams<double>&, double*, int, RenderControl);
+template RenderStats render<double, float>(const SimParams<double>&, float*, int, RenderControl);
+template RenderStats render<float, float>(const SimParams<float>&, float*, int, RenderControl);
+template RenderStats render<float, double>(const SimParams<float>&, double*, int, RenderControl);
+
+}  // namespace nanobragg::cpu

@@ -1,0 +1,199 @@
+"""The ``nanobragg-ext`` command: a drop-in for nanoBragg that takes the original options.
+
+Every file is written atomically; bad input gives a one-line error naming the option or file
+and exit status 2, with no output written; Ctrl-C stops a run within a second or two.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from typing import List, Optional
+
+USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the options of nanoBragg)
+       nanobragg-ext -cell a b c alpha beta gamma -default_F F [options]
+       nanobragg-ext demo   render the built-in default case (1024x1024 still of a cubic crystal)
+       nanobragg-ext info   version, build and OpenMP threads
+See README.md for the full option list."""
+
+DEMO_ARGS = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "5",
+             "-lambda", "1.0", "-distance", "100", "-detpixels", "1024", "-pixel", "0.1",
+             "-misset", "10", "20", "30", "-seed", "1", "-noprogress"]
+
+
+def _render_with_progress(api, prepared, image, mask, req):
+    """Render in a worker thread so Ctrl-C and the progress bar stay responsive."""
+    from . import _core
+
+    controls = _core.RenderControls()
+    result = {}
+
+    def work():
+        try:
+            result["stats"] = api.render(prepared, image, mask, req.precision, req.threads, controls)
+        except BaseException as e:  # re-raised in the main thread
+            result["error"] = e
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    total = image.shape[0] * image.shape[1]
+    bar = None
+    if req.progress and sys.stdout.isatty():
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=total, unit="px", unit_scale=True, leave=False)
+        except ImportError:
+            bar = None
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+            if bar is not None:
+                bar.n = controls.progress
+                bar.refresh()
+    except KeyboardInterrupt:
+        controls.cancel()
+        worker.join()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if "error" in result:
+        raise result["error"]
+    return result["stats"]
+
+
+def run(argv: List[str], out=None) -> int:
+    import numpy as np
+
+    out = sys.stdout if out is None else out
+    from . import api, outputs
+    from . import io as nbio
+    from .options import parse_args
+
+    req = parse_args(argv)
+    messages: list = []
+    prepared = api.prepare_request(req, messages)
+    mask = api.mask_array(req, prepared)
+    g = prepared.geometry
+    s = prepared.sampling
+    for w in prepared.warnings:
+        print(w, file=out)
+    for m in messages:
+        print(m, file=out)
+    _print_summary(prepared, req, out)
+
+    image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float64)
+    stats = _render_with_progress(api, prepared, image, mask, req)
+    if stats["interpolation_switched_off"]:
+        print("WARNING: out of range for three point interpolation: interpolation turned off", file=out)
+    image32 = image.astype(np.float32)
+    steps = s["steps"]
+    omega = stats["omega_sum"] / steps
+    print(f"solid angle subtended by detector = {omega:g} steradian ( {100 * omega / 4 / np.pi:g}% sphere)", file=out)
+
+    roi = g["roi"]
+    st = outputs.image_stats(image32, roi, mask)
+    nbio.write_float_image(req.floatfile, image32)
+    print(f"writing {req.floatfile} as {image32.size} 4-byte floats", file=out)
+    print(f"max_I = {st.max_I:g}", file=out)
+    print(f"mean= {st.mean:g} rms= {st.rms:g} rmsd= {st.rmsd:g}", file=out)
+    scale = outputs.int_scale(req.intfile_scale, st.max_I)
+    print(f"intfile_scale = {scale:g}", file=out)
+    header = nbio.smv_header(outputs.header_values(prepared))
+    nbio.write_smv(req.intfile, header, outputs.int_image(image32, scale, req.adc, roi))
+    print(f"writing {req.intfile} as 2-byte integers", file=out)
+    if req.write_pgm:
+        pscale = outputs.pgm_scale(req.pgm_scale, scale, st.rmsd)
+        print(f"pgm_scale = {pscale:g}", file=out)
+        nbio.write_atomic(req.pgmfile, nbio.pgm_bytes(outputs.pgm_image(image32, pscale, roi), pscale))
+        print(f"writing {req.pgmfile} as 1-byte integers", file=out)
+    if req.write_noise:
+        noisy, photons, overloads = outputs.noise_image(image32, req.seed, roi, req.adc, prepared)
+        print(f"{photons:.0f} photons on noise image ({overloads} overloads)", file=out)
+        nbio.write_smv(req.noisefile, header, noisy)
+        print(f"writing {req.noisefile} as 2-byte integers", file=out)
+    return 0
+
+
+def _print_summary(prepared, req, out) -> None:
+    g = prepared.geometry
+    s = prepared.sampling
+    c = prepared.crystal
+    conv = {0: "custom", 1: "adxv", 2: "mosflm", 3: "xds", 4: "dials", 5: "denzo"}[int(g["convention"])]
+    print(f"{conv} convention selected.", file=out)
+    print("Unit Cell: %g %g %g %g %g %g" % tuple(c["cell"]), file=out)
+    print("volume = %g A^3" % c["V_cell"], file=out)
+    if c["random_misset"]:
+        print("random orientation misset angles: %f %f %f deg" % tuple(c["misset_deg"]), file=out)
+    print("  %d initialized hkls (all others =%g)" % (prepared.hkls, prepared.options.default_F), file=out)
+    print("  distance=%g detsize=%gx%g  pixel=%g meters (%dx%d pixels)" % (
+        g["distance"], g["detsize_f"], g["detsize_s"], g["pixel_size"], g["fpixels"], g["spixels"]), file=out)
+    print("  Xbeam=%g Ybeam=%g" % (g["Xbeam"], g["Ybeam"]), file=out)
+    print("  Fbeam=%g Sbeam=%g" % (g["Fbeam"], g["Sbeam"]), file=out)
+    print("  Xclose=%g Yclose=%g" % (g["Xclose"], g["Yclose"]), file=out)
+    print("  Fclose=%g Sclose=%g" % (g["Fclose"], g["Sclose"]), file=out)
+    print("  DIRECTION_OF_DETECTOR_X-AXIS= %g %g %g" % g["fdet"], file=out)
+    print("  DIRECTION_OF_DETECTOR_Y-AXIS= %g %g %g" % g["sdet"], file=out)
+    print("  DIRECTION_OF_DETECTOR_Z-AXIS= %g %g %g" % g["odet"], file=out)
+    print("  INCIDENT_BEAM_DIRECTION= %g %g %g" % g["beam"], file=out)
+    print("  dials origin= %g %g %g" % g["dials_origin"], file=out)
+    print("  %d sources" % len(prepared.source_wavelengths), file=out)
+    print("  %d mosaic domains over mosaic spread of %g degrees" % (
+        s["mosaic_domains"], s["mosaic_spread"] * 180.0 / 3.141592653589793), file=out)
+    print("  %d phi steps" % s["phisteps"], file=out)
+    print("  %dx%d pixel oversample steps" % (s["oversample"], s["oversample"]), file=out)
+
+
+def cmd_info(argv: List[str]) -> int:
+    from . import _core
+
+    info = _core.build_info()
+    print(f"nanobragg-ext {info['version']}")
+    for k, v in info.items():
+        print(f"  {k}: {v}")
+    print(f"  openmp threads: {_core.openmp_max_threads()}")
+    return 0
+
+
+def cmd_demo(argv: List[str]) -> int:
+    print("rendering the built-in default case: nanobragg-ext " + " ".join(DEMO_ARGS + argv))
+    return run(DEMO_ARGS + argv)
+
+
+SUBCOMMANDS = {
+    "info": (cmd_info, "version, build and OpenMP threads"),
+    "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
+}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help", "-help"):
+        print(USAGE)
+        return 0
+    if argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]][0](argv[1:])
+    from .api import UsageError
+    from .io import InputError
+    from .options import OptionError
+
+    try:
+        return run(argv)
+    except (OptionError, InputError) as e:
+        print(f"nanobragg-ext: error: {e}", file=sys.stderr)
+        return 2
+    except UsageError as e:
+        print(f"nanobragg-ext: error: {e}\n{USAGE}", file=sys.stderr)
+        return 9
+    except ValueError as e:
+        print(f"nanobragg-ext: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nanobragg-ext: interrupted; no output written", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("nanobragg-ext: error: out of memory; no output written", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""File formats of nanoBragg: SMV images, raw float images, PGM, HKL text, the Fdump cache,
+MOSFLM matrices and source files. Readers reject malformed input with :class:`InputError`
+(naming the file and the problem); writers produce the C's bytes exactly and never leave a
+partial file behind (temporary name, then rename).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+
+class InputError(ValueError):
+    """An input file is missing, unreadable or malformed."""
+
+
+# ---------------------------------------------------------------------------------------------
+# atomic writes
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write data to path through a temporary file in the same folder, then rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".nanobragg-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give what open() would
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read_bytes(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(f"{what} file '{path}': {e.strerror or e}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# structure factors
+
+@dataclass
+class FTable:
+    """A structure-factor table as nanoBragg holds it: padded by one plane per axis, l fastest."""
+
+    values: Optional[np.ndarray]        # float64, shape (h_range+1, k_range+1, l_range+1), or None
+    bounds: Tuple[int, int, int, int, int, int]  # h_min h_max k_min k_max l_min l_max
+    hkls: int                           # the C's count; 0 = no table
+
+    @staticmethod
+    def empty() -> "FTable":
+        return FTable(None, (0, 0, 0, 0, 0, 0), 0)
+
+
+def read_hkl(path: str, default_F: float = 0.0) -> FTable:
+    """Read an ``h k l F`` text file the way nanoBragg.c does (L2140-L2225)."""
+    text = _read_bytes(path, "HKL").decode("latin-1")
+    tokens = text.split()
+    if len(tokens) % 4 != 0:
+        raise InputError(f"HKL file '{path}': {len(tokens)} numbers, not a multiple of 4 (h k l F per line)")
+    try:
+        data = np.array([float(t) for t in tokens], dtype=np.float64).reshape(-1, 4)
+    except ValueError:
+        bad = next(t for t in tokens if not _is_float(t))
+        raise InputError(f"HKL file '{path}': '{bad}' is not a number") from None
+    if data.shape[0] == 0:
+        raise InputError(f"HKL file '{path}': no reflections")
+    if not np.all(np.isfinite(data)):
+        raise InputError(f"HKL file '{path}': contains non-finite numbers")
+    hkl = data[:, :3]
+    if np.any(hkl != np.round(hkl)):
+        raise InputError(f"HKL file '{path}': Miller indices must be integers")
+    idx = hkl.astype(np.int64)
+    lo = idx.min(axis=0)
+    hi = idx.max(axis=0)
+    rng = hi - lo + 1
+    if np.prod(rng + 1) > 2_000_000_000 // 8:
+        raise InputError(f"HKL file '{path}': index ranges {tuple(rng)} are too large for a dense table")
+    table = np.zeros(tuple(rng + 1), dtype=np.float64)
+    if default_F != 0.0:
+        table[: rng[0], : rng[1], : rng[2]] = default_F
+    table[idx[:, 0] - lo[0], idx[:, 1] - lo[1], idx[:, 2] - lo[2]] = data[:, 3]
+    bounds = (int(lo[0]), int(hi[0]), int(lo[1]), int(hi[1]), int(lo[2]), int(hi[2]))
+    return FTable(table, bounds, int(data.shape[0]))
+
+
+def _is_float(t: str) -> bool:
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return False
+
+
+def write_fdump(path: str, table: FTable) -> None:
+    """Write the Fdump cache: ``"h_min h_max k_min k_max l_min l_max\\n\\f"`` then native doubles."""
+    header = ("%d %d %d %d %d %d\n\f" % table.bounds).encode("ascii")
+    write_atomic(path, header + np.ascontiguousarray(table.values, dtype=np.float64).tobytes())
+
+
+def read_fdump(path: str) -> FTable:
+    """Read an Fdump cache written by nanoBragg or by :func:`write_fdump`."""
+    raw = _read_bytes(path, "dump")
+    nl = raw.find(b"\n")
+    if nl < 0 or nl + 1 >= len(raw) or raw[nl + 1:nl + 2] != b"\f":
+        raise InputError(f"dump file '{path}': not an Fdump file (no header line and form feed)")
+    try:
+        b = tuple(int(x) for x in raw[:nl].split())
+    except ValueError:
+        raise InputError(f"dump file '{path}': malformed header") from None
+    if len(b) != 6:
+        raise InputError(f"dump file '{path}': header needs 6 integers")
+    rng = (b[1] - b[0] + 1, b[3] - b[2] + 1, b[5] - b[4] + 1)
+    if min(rng) < 1:
+        raise InputError(f"dump file '{path}': empty index range in header")
+    shape = (rng[0] + 1, rng[1] + 1, rng[2] + 1)
+    body = raw[nl + 2:]
+    need = 8 * shape[0] * shape[1] * shape[2]
+    if len(body) < need:
+        raise InputError(f"dump file '{path}': truncated ({len(body)} of {need} data bytes)")
+    values = np.frombuffer(body[:need], dtype=np.float64).reshape(shape).copy()
+    return FTable(values, b, rng[0] * rng[1] * rng[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# matrices and sources
+
+def read_matrix(path: str) -> np.ndarray:
+    """First nine numbers of a MOSFLM matrix file, as a 3x3 array (row r = component r of a*, b*, c*)."""
+    tokens = _read_bytes(path, "matrix").decode("latin-1").split()
+    if len(tokens) < 9:
+        raise InputError(f"matrix file '{path}': needs 9 numbers, found {len(tokens)}")
+    try:
+        m = np.array([float(t) for t in tokens[:9]], dtype=np.float64)
+    except ValueError:
+        raise InputError(f"matrix file '{path}': the first 9 entries must be numbers") from None
+    if not np.all(np.isfinite(m)):
+        raise InputError(f"matrix file '{path}': contains non-finite numbers")
+    if np.linalg.det(m.reshape(3, 3)) == 0:
+        raise InputError(f"matrix file '{path}': the reciprocal vectors are degenerate")
+    return m.reshape(3, 3)
+
+
+_DELIMS = re.compile(r"[ \t,;:!]+")
+
+
+def read_sourcefile(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Sources as (positions (n,3) in m, wavelengths (n,) in m); missing columns are NaN.
+
+    Columns: X Y Z weight wavelength, separated by whitespace or ``,;:!`` (nanoBragg.c
+    read_text_file). The weight column is read and ignored, as in the C.
+    """
+    rows = []
+    for lineno, line in enumerate(_read_bytes(path, "source").decode("latin-1").splitlines(), 1):
+        fields = [f for f in _DELIMS.split(line.strip()) if f]
+        if not fields:
+            continue
+        if len(fields) > 5:
+            raise InputError(f"source file '{path}' line {lineno}: more than 5 columns")
+        try:
+            vals = [float(f) for f in fields]
+        except ValueError:
+            raise InputError(f"source file '{path}' line {lineno}: not a number in '{line.strip()}'") from None
+        if not all(math.isfinite(v) for v in vals):
+            raise InputError(f"source file '{path}' line {lineno}: non-finite number")
+        rows.append(vals + [math.nan] * (5 - len(vals)))
+    if not rows:
+        raise InputError(f"source file '{path}': no sources")
+    a = np.array(rows, dtype=np.float64)
+    return np.ascontiguousarray(a[:, :3]), np.ascontiguousarray(a[:, 4])
+
+
+# ---------------------------------------------------------------------------------------------
+# SMV
+
+@dataclass
+class SMVImage:
+    header: str
+    header_bytes: int
+    width: int    # SIZE1, fast
+    height: int   # SIZE2, slow
+    data: np.ndarray  # uint16, shape (height, width)
+
+    def value(self, key: str) -> float:
+        """nanoBragg's ValueOf(): the number after the '=' following the LAST occurrence of key."""
+        pos = self.header.rfind(key)
+        if pos < 0:
+            return math.nan
+        eq = self.header.find("=", pos + len(key))
+        if eq < 0:
+            return 0.0
+        m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", self.header[eq + 1:])
+        return float(m.group(0)) if m else 0.0
+
+
+def read_smv(path: str) -> SMVImage:
+    """Read an SMV (ADSC) image: its header and uint16 pixels."""
+    raw = _read_bytes(path, "SMV")
+    if not raw.startswith(b"{\nHEADER_BYT"):
+        raise InputError(f"SMV file '{path}': does not look like an SMV/ADSC image")
+    head = raw[:512].split(b"\0", 1)[0].decode("latin-1")
+    probe = SMVImage(head, 512, 0, 0, np.zeros((0, 0), np.uint16))
+    nbytes = int(probe.value("HEADER_BYTES"))
+    if nbytes < 32 or nbytes > len(raw):
+        raise InputError(f"SMV file '{path}': bad HEADER_BYTES")
+    head = raw[:nbytes].split(b"\0", 1)[0].decode("latin-1")
+    probe = SMVImage(head, nbytes, 0, 0, probe.data)
+    w, h = int(probe.value("SIZE1")), int(probe.value("SIZE2"))
+    if w <= 0 or h <= 0:
+        raise InputError(f"SMV file '{path}': SIZE1/SIZE2 missing or not positive")
+    need = nbytes + 2 * w * h
+    if len(raw) < need:
+        raise InputError(f"SMV file '{path}': truncated ({len(raw)} of {need} bytes)")
+    order = "<" if "little_endian" in head or "BYTE_ORDER" not in head else ">"
+    data = np.frombuffer(raw[nbytes:need], dtype=order + "u2").reshape(h, w).astype(np.uint16)
+    return SMVImage(head, nbytes, w, h, data)
+
+
+def smv_header(values: Dict[str, object]) -> bytes:
+    """The 512-byte header nanoBragg writes (L3163-L3182): keys, order, %g numbers and padding."""
+    g = lambda x: "%g" % x  # noqa: E731
+    lines = [
+        "{", "HEADER_BYTES=512;", "DIM=2;", "BYTE_ORDER=little_endian;", "TYPE=unsigned_short;",
+        f"SIZE1={values['SIZE1']};", f"SIZE2={values['SIZE2']};",
+        f"PIXEL_SIZE={g(values['PIXEL_SIZE'])};", f"DISTANCE={g(values['DISTANCE'])};",
+        f"WAVELENGTH={g(values['WAVELENGTH'])};",
+        f"BEAM_CENTER_X={g(values['BEAM_CENTER_X'])};", f"BEAM_CENTER_Y={g(values['BEAM_CENTER_Y'])};",
+        f"ADXV_CENTER_X={g(values['ADXV_CENTER_X'])};", f"ADXV_CENTER_Y={g(values['ADXV_CENTER_Y'])};",
+        f"MOSFLM_CENTER_X={g(values['MOSFLM_CENTER_X'])};", f"MOSFLM_CENTER_Y={g(values['MOSFLM_CENTER_Y'])};",
+        f"DENZO_X_BEAM={g(values['DENZO_X_BEAM'])};", f"DENZO_Y_BEAM={g(values['DENZO_Y_BEAM'])};",
+        "DIALS_ORIGIN=%s,%s,%s" % tuple(g(v) for v in values["DIALS_ORIGIN"]),
+        f"XDS_ORGX={g(values['XDS_ORGX'])};", f"XDS_ORGY={g(values['XDS_ORGY'])};",
+        f"CLOSE_DISTANCE={g(values['CLOSE_DISTANCE'])};",
+        f"PHI={g(values['PHI'])};", f"OSC_START={g(values['OSC_START'])};", f"OSC_RANGE={g(values['OSC_RANGE'])};",
+        f"TWOTHETA={g(values['TWOTHETA'])};", "DETECTOR_SN=000;", "BEAMLINE=fake;",
+    ]
+    text = ("\n".join(lines) + "\n}\f").encode("ascii")
+    if len(text) > 512:
+        raise ValueError("SMV header longer than 512 bytes")
+    return text + b" " * (512 - len(text))
+
+
+def write_smv(path: str, header: bytes, pixels: np.ndarray) -> None:
+    """Write an SMV image: a 512-byte header (see :func:`smv_header`) and little-endian uint16 pixels."""
+    write_atomic(path, header + np.ascontiguousarray(pixels, dtype="<u2").tobytes())
+
+
+def write_float_image(path: str, image: np.ndarray) -> None:
+    """Raw little-endian float32, slow index outer (nanoBragg's floatimage.bin)."""
+    write_atomic(path, np.ascontiguousarray(image, dtype="<f4").tobytes())
+
+
+def read_float_image(path: str, shape: Tuple[int, int]) -> np.ndarray:
+    raw = _read_bytes(path, "float image")
+    if len(raw) != 4 * shape[0] * shape[1]:
+        raise InputError(f"float image '{path}': {len(raw)} bytes, expected {4 * shape[0] * shape[1]}")
+    return np.frombuffer(raw, dtype="<f4").reshape(shape)
+
+
+def pgm_bytes(pixels: np.ndarray, scale: float) -> bytes:
+    """A binary PGM (P5) with nanoBragg's comment line; pixels are uint8 already scaled."""
+    h, w = pixels.shape
+    head = b"P5\n%d %d\n# pixels scaled by %s\n255\n" % (w, h, (b"%g" % scale))
+    return head + np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
+
+
+def read_pgm(path: str) -> np.ndarray:
+    raw = _read_bytes(path, "PGM")
+    m = re.match(rb"P5\s+(?:#[^\n]*\n\s*)*(\d+)\s+(?:#[^\n]*\n\s*)*(\d+)\s+(?:#[^\n]*\n\s*)*(\d+)\s", raw)
+    if not m:
+        raise InputError(f"PGM file '{path}': not a binary (P5) PGM")
+    w, h = int(m.group(1)), int(m.group(2))
+    start = m.end()
+    if len(raw) < start + w * h:
+        raise InputError(f"PGM file '{path}': truncated")
+    return np.frombuffer(raw[start:start + w * h], dtype=np.uint8).reshape(h, w)
