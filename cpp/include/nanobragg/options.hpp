@@ -75,6 +75,10 @@ struct Options {
 
   // Physics switches beyond the C (all off = the C's behaviour, quirks included).
   bool fix_stale_phi = false;  // a phi step at exactly 0 uses the unrotated crystal (Q1)
+
+  // Arithmetic: false = the fast lattice path (polynomial sin(pi x), within 1e-12 of the C);
+  // true = libm calls in the C's order, bit-identical to nanoBragg.c.
+  bool exact_math = false;
 };
 
 /// A structure-factor table as the C holds it: padded by one plane per axis, l fastest.

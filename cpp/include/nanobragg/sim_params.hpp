@@ -20,6 +20,16 @@ std::vector<Real> to_real(const std::vector<double>& v) {
   return std::vector<Real>(v.begin(), v.end());
 }
 
+/// Orientation table from 9 values per orientation to component-major (see SimParams::cells).
+template <typename Real>
+std::vector<Real> component_major(const std::vector<double>& aos) {
+  const std::size_t n = aos.size() / 9;
+  std::vector<Real> out(aos.size());
+  for (std::size_t o = 0; o < n; ++o)
+    for (std::size_t k = 0; k < 9; ++k) out[k * n + o] = Real(aos[9 * o + k]);
+  return out;
+}
+
 template <typename Real>
 Vec3<Real> to_real(const Vec3d& v) {
   return {Real(v.x), Real(v.y), Real(v.z)};
@@ -30,9 +40,10 @@ template <typename Real>
 SimParams<Real> make_sim_params(const Prepared& p, KernelTables<Real>& tables, const std::uint16_t* mask) {
   tables.source_dir = to_real<Real>(p.source_dir);
   tables.source_lambda = to_real<Real>(p.source_lambda);
-  tables.cells = to_real<Real>(p.cells);
-  tables.cells_first = to_real<Real>(p.cells_first);
+  tables.cells = component_major<Real>(p.cells);
+  tables.cells_first = component_major<Real>(p.cells_first);
   tables.F = to_real<Real>(p.F.values);
+  if (tables.F.empty()) tables.F.assign(1, Real(0));  // the branch-free lookup reads index 0
   const DetectorGeometry& g = p.det;
   const Sampling& s = p.sampling;
   const Crystal& cr = p.crystal;
@@ -63,13 +74,14 @@ SimParams<Real> make_sim_params(const Prepared& p, KernelTables<Real>& tables, c
   sp.lattice.a_star = to_real<Real>(cr.a_star), sp.lattice.b_star = to_real<Real>(cr.b_star);
   sp.lattice.c_star = to_real<Real>(cr.c_star);
   FTable<Real>& F = sp.F;
-  F.values = tables.F.empty() ? nullptr : tables.F.data();
+  F.values = tables.F.data();
   F.h_min = p.F.h_min, F.h_max = p.F.h_max, F.k_min = p.F.k_min, F.k_max = p.F.k_max;
   F.l_min = p.F.l_min, F.l_max = p.F.l_max;
   F.h_range = p.F.h_max - p.F.h_min + 1, F.k_range = p.F.k_max - p.F.k_min + 1, F.l_range = p.F.l_max - p.F.l_min + 1;
   F.hkls = p.F.hkls;
   F.default_F = Real(p.default_F);
   sp.interpolate = cr.interpolate;
+  sp.exact_math = p.options.exact_math;
   sp.I_bg = Real(p.I_bg), sp.water_size = Real(p.options.water_size);
   sp.r_e_sqr = Real(7.94079248018965e-30), sp.fluence = Real(p.fluence), sp.steps = Real(s.steps);
   return sp;

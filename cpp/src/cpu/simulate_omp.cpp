@@ -12,6 +12,14 @@
 #include <omp.h>
 #endif
 
+// Runtime CPU dispatch for the hot row loop: one copy per instruction set, chosen at load time
+// (ifunc), so wheels stay portable without -march=native.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define NANOBRAGG_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define NANOBRAGG_CLONES
+#endif
+
 namespace nanobragg::cpu {
 
 namespace {
@@ -29,7 +37,46 @@ std::int64_t first_rendered_pixel(const SimParams<Real>& p) {
   return -1;
 }
 
-// Renders rows [row_begin, row_end); pixels with index <= skip_upto are left alone.
+struct RowResult {
+  double omega_sum = 0;
+  std::int64_t rendered = 0;
+  std::int64_t first_switch = std::numeric_limits<std::int64_t>::max();
+};
+
+// One detector row; pixels with index <= skip_upto are left alone.
+template <typename Real, typename Out>
+NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* out, int s, bool interpolate,
+                                 std::int64_t skip_upto, std::int64_t first_pixel) {
+  RowResult r;
+  for (int f = 0; f < p.fpixels; ++f) {
+    const std::int64_t idx = std::int64_t(s) * p.fpixels + f;
+    if (idx <= skip_upto) continue;
+    if (!is_rendered(p, f, s)) {
+      out[idx] = Out(0);
+      continue;
+    }
+    PixelState st{idx == first_pixel, interpolate, false, 0.0};
+    // Same as nanoBragg.c: the value is stored once, in the output precision.
+    out[idx] = Out(pixel_intensity(p, f, s, st));
+    r.omega_sum += st.omega_sum;
+    ++r.rendered;
+    if (st.switched_off && idx < r.first_switch) r.first_switch = idx;
+  }
+  return r;
+}
+
+#define NANOBRAGG_ROW(Real, Out)                                                                       \
+  NANOBRAGG_CLONES RowResult render_row(const SimParams<Real>& p, Out* out, int s, bool interpolate,    \
+                                        std::int64_t skip_upto, std::int64_t first_pixel) {             \
+    return render_row_impl(p, out, s, interpolate, skip_upto, first_pixel);                             \
+  }
+NANOBRAGG_ROW(double, double)
+NANOBRAGG_ROW(double, float)
+NANOBRAGG_ROW(float, float)
+NANOBRAGG_ROW(float, double)
+#undef NANOBRAGG_ROW
+
+// Renders every row; pixels with index <= skip_upto are left alone.
 // Returns the lowest pixel index that switched interpolation off (or INT64_MAX).
 template <typename Real, typename Out>
 std::int64_t render_rows(const SimParams<Real>& p, Out* out, int threads, RenderControl control,
@@ -46,20 +93,10 @@ std::int64_t render_rows(const SimParams<Real>& p, Out* out, int threads, Render
 #endif
   for (int s = 0; s < rows; ++s) {
     if (control.cancel && control.cancel->load(std::memory_order_relaxed)) continue;
-    for (int f = 0; f < p.fpixels; ++f) {
-      const std::int64_t idx = std::int64_t(s) * p.fpixels + f;
-      if (idx <= skip_upto) continue;
-      if (!is_rendered(p, f, s)) {
-        out[idx] = Out(0);
-        continue;
-      }
-      PixelState st{idx == first_pixel, interpolate, false, 0.0};
-      // Same as nanoBragg.c: the value is stored once, in the output precision.
-      out[idx] = Out(pixel_intensity(p, f, s, st));
-      omega += st.omega_sum;
-      ++count;
-      if (st.switched_off) first_switch = std::min(first_switch, idx);
-    }
+    const RowResult r = render_row(p, out, s, interpolate, skip_upto, first_pixel);
+    omega += r.omega_sum;
+    count += r.rendered;
+    if (r.first_switch < first_switch) first_switch = r.first_switch;
     if (control.progress) control.progress->fetch_add(p.fpixels, std::memory_order_relaxed);
   }
   (void)threads;

@@ -6,11 +6,21 @@
 #include "hd.hpp"
 #include "lattice.hpp"
 #include "params.hpp"
+#include "fastmath.hpp"
 #include "polarization.hpp"
 #include "structure_factor.hpp"
 #include "vec3.hpp"
 
 namespace nanobragg {
+
+#if defined(_OPENMP) && !defined(__CUDACC__)
+#define NANOBRAGG_SIMD _Pragma("omp simd")
+#else
+#define NANOBRAGG_SIMD
+#endif
+
+/// Orientations handled per batch of the fast path (fixed so GPU threads need no dynamic memory).
+constexpr int kOrientationBatch = 16;
 
 /// What one pixel's computation carries in and out besides its value.
 struct PixelState {
@@ -58,9 +68,110 @@ NANOBRAGG_HD inline Real capture_fraction(const SimParams<Real>& p, const Vec3<R
   return exp(Real(-k) * p.thickstep * p.mu / parallax) - exp(Real(-(k + 1)) * p.thickstep * p.mu / parallax);
 }
 
+/// The intensity terms of every orientation for one scattering vector q, exactly as the C
+/// computes them (libm sin, tricubic interpolation with its global switch-off), added to I.
+template <typename Real>
+NANOBRAGG_HD inline void accumulate_exact(const SimParams<Real>& p, const Real* cells, int n_orient,
+                                          const Vec3<Real>& q, PixelState& st, Real capture, Real polar,
+                                          Real omega, Real& I) {
+  for (int o = 0; o < n_orient; ++o) {
+    const Real* c = cells + o;
+    const int n = n_orient;
+    const Real h = c[0] * q.x + c[n] * q.y + c[2 * n] * q.z;
+    const Real k = c[3 * n] * q.x + c[4 * n] * q.y + c[5 * n] * q.z;
+    const Real l = c[6 * n] * q.x + c[7 * n] * q.y + c[8 * n] * q.z;
+    const int h0 = int(ceil(h - Real(0.5)));
+    const int k0 = int(ceil(k - Real(0.5)));
+    const int l0 = int(ceil(l - Real(0.5)));
+    const Real F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
+    if (F_latt == Real(0) && p.water_size == Real(0)) continue;
+
+    if (st.interpolate && interpolation_out_of_range(p.F, h, k, l)) {
+      st.interpolate = false;
+      st.switched_off = true;
+    }
+    const Real F_cell = st.interpolate ? interpolate_F(p.F, h, k, l) : nearest_F(p.F, h0, k0, l0);
+    I += F_cell * F_cell * F_latt * F_latt;
+    if (p.oversample_thick) I *= capture;
+    if (p.oversample_polar) I *= polar;
+    if (p.oversample_omega) I *= omega;
+  }
+}
+
+/// Nearest-neighbour F without branches (so a loop over orientations vectorizes, with a gather):
+/// out-of-table indices read entry 0, which always exists, and are then replaced by default_F.
+template <typename Real>
+NANOBRAGG_HD inline Real nearest_F_branchless(const FTable<Real>& t, int h0, int k0, int l0) {
+  const int in = int(t.hkls != 0) & int(h0 <= t.h_max) & int(h0 >= t.h_min) & int(k0 <= t.k_max) &
+                 int(k0 >= t.k_min) & int(l0 <= t.l_max) & int(l0 >= t.l_min);
+  const int idx = in * (((h0 - t.h_min) * (t.k_range + 1) + (k0 - t.k_min)) * (t.l_range + 1) + (l0 - t.l_min));
+  const Real v = t.values[idx];
+  return in ? v : t.default_F;
+}
+
+/// The fast path of accumulate_exact() for nearest-neighbour structure factors: orientations are
+/// processed in batches whose terms are computed independently (a SIMD loop on the CPU), then
+/// added to I in the C's order so the oversample_* multiplications keep their meaning.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE void accumulate_fast(const SimParams<Real>& p, const Real* cells, int n_orient,
+                                         const Vec3<Real>& q, Real capture, Real polar, Real omega, Real& I) {
+  const int n = n_orient;
+  const bool any_post = p.oversample_thick || p.oversample_polar || p.oversample_omega;
+  for (int o0 = 0; o0 < n; o0 += kOrientationBatch) {
+    const int m = (n - o0 < kOrientationBatch) ? n - o0 : kOrientationBatch;
+    Real term[kOrientationBatch];
+    const Real* c = cells + o0;
+    const bool square = p.lattice.shape == CrystalShape::Square;
+    const Real no_water = p.water_size == Real(0) ? Real(1) : Real(0);
+    if (square) {
+      // Loop invariants in locals, so the SIMD loop body has no loads through p.
+      const Real na = p.lattice.Na > Real(1) ? p.lattice.Na : Real(1);
+      const Real nb = p.lattice.Nb > Real(1) ? p.lattice.Nb : Real(1);
+      const Real nc = p.lattice.Nc > Real(1) ? p.lattice.Nc : Real(1);
+      const FTable<Real> F = p.F;
+      NANOBRAGG_SIMD
+      for (int j = 0; j < m; ++j) {
+        const Real h = c[j] * q.x + c[n + j] * q.y + c[2 * n + j] * q.z;
+        const Real k = c[3 * n + j] * q.x + c[4 * n + j] * q.y + c[5 * n + j] * q.z;
+        const Real l = c[6 * n + j] * q.x + c[7 * n + j] * q.y + c[8 * n + j] * q.z;
+        const Real hr = round_half_down(h), kr = round_half_down(k), lr = round_half_down(l);
+        const Real F_latt = sincg_offset(h - hr, na) * sincg_offset(k - kr, nb) * sincg_offset(l - lr, nc);
+        const int h0 = int(hr), k0 = int(kr), l0 = int(lr);
+        const Real F_cell = nearest_F_branchless(F, h0, k0, l0);
+        // A zero lattice factor skips the term (and the oversample_* products) unless water is on.
+        const Real t = F_cell * F_cell * F_latt * F_latt;
+        term[j] = ((F_latt == Real(0)) & (no_water != Real(0))) ? Real(-1) : t;
+      }
+    } else {
+      for (int j = 0; j < m; ++j) {
+        const Real h = c[j] * q.x + c[n + j] * q.y + c[2 * n + j] * q.z;
+        const Real k = c[3 * n + j] * q.x + c[4 * n + j] * q.y + c[5 * n + j] * q.z;
+        const Real l = c[6 * n + j] * q.x + c[7 * n + j] * q.y + c[8 * n + j] * q.z;
+        const int h0 = int(round_half_down(h)), k0 = int(round_half_down(k)), l0 = int(round_half_down(l));
+        const Real F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
+        const Real F_cell = nearest_F_branchless(p.F, h0, k0, l0);
+        const Real t = F_cell * F_cell * F_latt * F_latt;
+        term[j] = (F_latt == Real(0) && no_water != Real(0)) ? Real(-1) : t;
+      }
+    }
+    if (!any_post) {
+      for (int j = 0; j < m; ++j)
+        if (!(term[j] < Real(0))) I += term[j];
+    } else {
+      for (int j = 0; j < m; ++j) {
+        if (term[j] < Real(0)) continue;  // NaN terms are added, as in the C
+        I += term[j];
+        if (p.oversample_thick) I *= capture;
+        if (p.oversample_polar) I *= polar;
+        if (p.oversample_omega) I *= omega;
+      }
+    }
+  }
+}
+
 /// Photons in pixel (fpixel, spixel) before float storage; the caller skips ROI and mask.
 template <typename Real>
-NANOBRAGG_HD inline Real pixel_intensity(const SimParams<Real>& p, int fpixel, int spixel, PixelState& st) {
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_intensity(const SimParams<Real>& p, int fpixel, int spixel, PixelState& st) {
   Real I = p.I_bg;
   Real polar = p.nopolar ? Real(1) : Real(0);
   Real omega = Real(0);
@@ -90,31 +201,10 @@ NANOBRAGG_HD inline Real pixel_intensity(const SimParams<Real>& p, int fpixel, i
           if (polar == Real(0) || p.oversample_polar) {
             polar = polarization_factor(p.kahn, incident, d, polar_axis);
           }
-          for (int o = 0; o < n_orient; ++o) {
-            const Real* c = cells + 9 * o;
-            const Real h = c[0] * q.x + c[1] * q.y + c[2] * q.z;
-            const Real k = c[3] * q.x + c[4] * q.y + c[5] * q.z;
-            const Real l = c[6] * q.x + c[7] * q.y + c[8] * q.z;
-            const int h0 = int(ceil(h - Real(0.5)));
-            const int k0 = int(ceil(k - Real(0.5)));
-            const int l0 = int(ceil(l - Real(0.5)));
-            const Real F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
-            if (F_latt == Real(0) && p.water_size == Real(0)) continue;
-
-            Real F_cell = p.F.default_F;
-            if (st.interpolate && interpolation_out_of_range(p.F, h, k, l)) {
-              st.interpolate = false;
-              st.switched_off = true;
-            }
-            if (st.interpolate) {
-              F_cell = interpolate_F(p.F, h, k, l);
-            } else {
-              F_cell = nearest_F(p.F, h0, k0, l0);
-            }
-            I += F_cell * F_cell * F_latt * F_latt;
-            if (p.oversample_thick) I *= capture;
-            if (p.oversample_polar) I *= polar;
-            if (p.oversample_omega) I *= omega;
+          if (p.exact_math || st.interpolate) {
+            accumulate_exact(p, cells, n_orient, q, st, capture, polar, omega, I);
+          } else {
+            accumulate_fast(p, cells, n_orient, q, capture, polar, omega, I);
           }
           // Every later evaluation of this render sees the stale phi orientation.
           cells = p.cells;

@@ -39,9 +39,10 @@ struct SimParams {
   const Real* source_lambda;  // 1 per source
   Real dmin;                  // m; 0 = off
 
-  // Crystal orientation per (phi step, mosaic domain): a, b, c in metres, 9 values each.
-  // cells_first is used by the very first evaluation of a render (the stale-phi quirk, Q1);
-  // cells by every later one. Both equal cells_fixed when the corrected physics is on.
+  // Crystal orientation per (phi step, mosaic domain) o = phi*domains + domain: a, b, c in metres,
+  // stored component-major (value k of orientation o at [k * n_orient + o], k = a.x a.y a.z b.x
+  // ... c.z) so a loop over orientations reads contiguous memory. cells_first is used by the very
+  // first evaluation of a render (the stale-phi quirk, Q1), cells by every later one.
   int phisteps, domains;
   const Real* cells;
   const Real* cells_first;
@@ -49,6 +50,7 @@ struct SimParams {
   LatticeParams<Real> lattice;
   FTable<Real> F;
   int interpolate;  // tricubic interpolation requested at the start of the render
+  int exact_math;   // 1: libm sin/ceil exactly as the C (bit-identical); 0: the fast lattice path
 
   // Scale and background.
   Real I_bg, water_size, r_e_sqr, fluence, steps;
