@@ -8,6 +8,7 @@
 #include "arrays.hpp"
 #include "common.hpp"
 #include "nanobragg/setup.hpp"
+#include "nanobragg/reconfigure.hpp"  // for the reusable simulator
 
 namespace nanobragg::bindings {
 
@@ -94,7 +95,32 @@ void add_setup(py::module_& m) {
             build_orientation_table(p);
           },
           py::arg("a"), py::arg("b"), py::arg("c"),
-          "Replace the unrotated real-space cell vectors (m) and rebuild the orientation table.");
+          "Replace the unrotated real-space cell vectors (m) and rebuild the orientation table.")
+      .def(
+          "reconfigure_crystal",
+          [](Prepared& p, const Options& opt) {
+            try {
+              reconfigure_crystal(p, opt);
+            } catch (const std::invalid_argument& e) {
+              throw py::value_error(e.what());
+            }
+          },
+          py::arg("options"),
+          "Re-derive crystal, phi sampling, mosaic domains and orientations from options that differ only in\n"
+          "crystal, phi or mosaic fields; detector, sources and structure factors are kept (no copies).")
+      .def(
+          "set_crystal_orientation",
+          [](Prepared& p, const std::array<double, 3>& a, const std::array<double, 3>& b,
+             const std::array<double, 3>& c) {
+            try {
+              set_crystal_orientation(p, {a[0], a[1], a[2]}, {b[0], b[1], b[2]}, {c[0], c[1], c[2]});
+            } catch (const std::invalid_argument& e) {
+              throw py::value_error(e.what());
+            }
+          },
+          py::arg("a"), py::arg("b"), py::arg("c"),
+          "Set the unrotated real-space cell axes (m), re-deriving reciprocal vectors, size in cells,\n"
+          "automatic oversampling and the orientation table.");
 
   m.def(
       "prepare",

@@ -5,7 +5,11 @@ and exit status 2, with no output written; Ctrl-C stops a run within a second or
 """
 from __future__ import annotations
 
+import os
 import sys
+
+# NumPy's OpenBLAS threads would busy-wait beside our OpenMP threads; we never call BLAS here.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import threading
 from typing import List, Optional
 
@@ -111,6 +115,10 @@ def run(argv: List[str], out=None) -> int:
         print(f"{photons:.0f} photons on noise image ({overloads} overloads)", file=out)
         nbio.write_smv(req.noisefile, header, noisy)
         print(f"writing {req.noisefile} as 2-byte integers", file=out)
+    if req.pngfile:  # nanobragg-ext only: a log-scaled preview (needs Pillow or matplotlib)
+        from .preview import write_png
+        write_png(req.pngfile, image32)
+        print(f"writing {req.pngfile} as a log-scaled PNG preview", file=out)
     return 0
 
 

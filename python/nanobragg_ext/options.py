@@ -398,7 +398,12 @@ EXTRA_HANDLERS: List[_Handler] = [
     _Handler(("-device",), 1, lambda r, v, t: setattr(r, "device", v[0]), exact=True),
     _Handler(("-threads",), 1, _setreq("threads", int), exact=True),
     _Handler(("-pngfile",), 1, _filename("pngfile"), exact=True),
-    _Handler(("-fix_stale_phi", "-corrected"), 0, _flag("fix_stale_phi", True), exact=True),
+    # Amplitude column when -hkl names an MTZ/mmCIF file (read with gemmi; structure_factors.py).
+    _Handler(("-mtz_column",), 1, _filename("mtz_column"), exact=True),
+    # The one switch for corrected physics (see README "Fidelity"): off = the C's quirks.
+    _Handler(("-corrected",), 0, _flag("fix_stale_phi", True), exact=True),
+    # libm arithmetic in the C's order: float images bit-identical to nanoBragg.c.
+    _Handler(("-exact_math",), 0, _flag("exact_math", True), exact=True),
 ]
 
 

@@ -38,7 +38,7 @@ NANOBRAGG_HD inline Vec3<Real> load_vec(const Real* p) {
 
 /// Position of a sub-pixel centre in the lab frame (m), flat or curved detector.
 template <typename Real>
-NANOBRAGG_HD inline Vec3<Real> subpixel_position(const SimParams<Real>& p, int fpixel, int spixel, int subF,
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const SimParams<Real>& p, int fpixel, int spixel, int subF,
                                                  int subS, Real Odet) {
   const Real Fdet = p.subpixel_size * Real(fpixel * p.oversample + subF) + p.subpixel_size / Real(2);
   const Real Sdet = p.subpixel_size * Real(spixel * p.oversample + subS) + p.subpixel_size / Real(2);
@@ -56,14 +56,14 @@ NANOBRAGG_HD inline Vec3<Real> subpixel_position(const SimParams<Real>& p, int f
 
 /// Solid angle of the pixel seen from the sample (sr); full pixel area, as the C.
 template <typename Real>
-NANOBRAGG_HD inline Real pixel_solid_angle(const SimParams<Real>& p, Real airpath) {
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_solid_angle(const SimParams<Real>& p, Real airpath) {
   if (p.point_pixel) return Real(1) / airpath / airpath;
   return p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
 }
 
 /// Fraction of photons along direction d absorbed by sensor layer k.
 template <typename Real>
-NANOBRAGG_HD inline Real capture_fraction(const SimParams<Real>& p, const Vec3<Real>& d, int k) {
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real capture_fraction(const SimParams<Real>& p, const Vec3<Real>& d, int k) {
   const Real parallax = dot(d, p.odet);
   return exp(Real(-k) * p.thickstep * p.mu / parallax) - exp(Real(-(k + 1)) * p.thickstep * p.mu / parallax);
 }

@@ -10,7 +10,7 @@ namespace nanobragg {
 /// Like the C it re-normalizes all three vectors in place (later sources see the re-normalized
 /// diffracted vector, which can differ from the original in the last bit).
 template <typename Real>
-NANOBRAGG_HD inline Real polarization_factor(Real kahn, Vec3<Real>& incident, Vec3<Real>& diffracted,
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real polarization_factor(Real kahn, Vec3<Real>& incident, Vec3<Real>& diffracted,
                                              Vec3<Real>& axis) {
   unitize(incident);
   unitize(diffracted);

@@ -35,7 +35,7 @@ NANOBRAGG_HD inline Vec3<Real> scale(const Vec3<Real>& v, Real s) {
 /// Makes v a unit vector in place and returns its former length; a zero vector stays zero.
 /// Ports nanoBragg.c unitize().
 template <typename Real>
-NANOBRAGG_HD inline Real unitize(Vec3<Real>& v) {
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unitize(Vec3<Real>& v) {
   const Real mag = magnitude(v);
   if (mag != Real(0)) {
     v = {v.x / mag, v.y / mag, v.z / mag};
@@ -79,7 +79,7 @@ NANOBRAGG_HD inline Vec3<Real> rotate_xyz(const Vec3<Real>& v, Real phix, Real p
 /// Right-handed rotation of v about the unit vector axis by phi (radians), Rodrigues' formula.
 /// Ports nanoBragg.c rotate_axis().
 template <typename Real>
-NANOBRAGG_HD inline Vec3<Real> rotate_axis(const Vec3<Real>& v, const Vec3<Real>& axis, Real phi) {
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> rotate_axis(const Vec3<Real>& v, const Vec3<Real>& axis, Real phi) {
   const Real sinphi = sin(phi);
   const Real cosphi = cos(phi);
   const Real d = (axis.x * v.x + axis.y * v.y + axis.z * v.z) * (Real(1) - cosphi);
