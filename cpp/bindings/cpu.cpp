@@ -2,6 +2,7 @@
 #include <pybind11/numpy.h>
 
 #include <atomic>
+#include <csignal>
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -18,6 +19,38 @@ namespace {
 struct RenderControls {
   std::atomic<int> cancel{0};
   std::atomic<std::int64_t> progress{0};
+};
+
+// Ctrl-C during a render: the GIL is released, so Python's own handler cannot run until the
+// render returns; this handler only raises the cancel flag (async-signal-safe) and the caller
+// turns a cancelled render into KeyboardInterrupt.
+std::atomic<int>* g_sigint_flag = nullptr;
+extern "C" void on_sigint(int) {
+  if (g_sigint_flag) g_sigint_flag->store(1);
+}
+
+/// Installs on_sigint for the lifetime of the object (main thread only), then restores.
+class SigintGuard {
+ public:
+  explicit SigintGuard(std::atomic<int>* flag) : active_(flag != nullptr) {
+    if (!active_) return;
+    g_sigint_flag = flag;
+    struct sigaction sa = {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &previous_);
+  }
+  ~SigintGuard() {
+    if (!active_) return;
+    sigaction(SIGINT, &previous_, nullptr);
+    g_sigint_flag = nullptr;
+  }
+  SigintGuard(const SigintGuard&) = delete;
+  SigintGuard& operator=(const SigintGuard&) = delete;
+
+ private:
+  bool active_;
+  struct sigaction previous_ = {};
 };
 
 template <typename Real, typename Out>
@@ -46,7 +79,7 @@ void add_cpu(py::module_& m) {
   m.def(
       "render_cpu",
       [](const Prepared& p, py::object out, py::object mask, const std::string& precision, int threads,
-         RenderControls* controls) {
+         RenderControls* controls, bool catch_sigint) {
         const int f = p.det.fpixels, s = p.det.spixels;
         if (precision != "double" && precision != "single") {
           throw py::value_error("precision must be 'double' or 'single', got '" + precision + "'");
@@ -67,6 +100,8 @@ void add_cpu(py::module_& m) {
             throw py::type_error("out must have shape (" + std::to_string(s) + ", " + std::to_string(f) + ")");
           }
         };
+        RenderControls local_controls;
+        if (catch_sigint && !controls) controls = &local_controls;
         cpu::RenderStats stats;
         py::array arr = py::isinstance<py::array>(out) ? py::reinterpret_borrow<py::array>(out) : py::array();
         if (py::isinstance<py::array>(out) && arr.dtype().is(py::dtype::of<float>())) {
@@ -74,12 +109,14 @@ void add_cpu(py::module_& m) {
           check_shape(a);
           float* ptr = a.mutable_data();
           py::gil_scoped_release release;
+          SigintGuard guard(catch_sigint ? &controls->cancel : nullptr);
           stats = dispatch<float>(p, ptr, mask_ptr, single, threads, controls);
         } else {
           auto a = writable_image<double>(out, "out");  // raises TypeError for anything else
           check_shape(a);
           double* ptr = a.mutable_data();
           py::gil_scoped_release release;
+          SigintGuard guard(catch_sigint ? &controls->cancel : nullptr);
           stats = dispatch<double>(p, ptr, mask_ptr, single, threads, controls);
         }
         py::dict d;
@@ -90,8 +127,9 @@ void add_cpu(py::module_& m) {
         return d;
       },
       py::arg("prepared"), py::arg("out"), py::arg("mask") = py::none(), py::arg("precision") = "double",
-      py::arg("threads") = 0, py::arg("controls") = nullptr,
-      "Render into out (float32 or float64, C-contiguous, shape (spixels, fpixels)) in place.");
+      py::arg("threads") = 0, py::arg("controls") = nullptr, py::arg("catch_sigint") = false,
+      "Render into out (float32 or float64, C-contiguous, shape (spixels, fpixels)) in place.\n"
+      "catch_sigint (main thread only): Ctrl-C cancels the render; the result has cancelled=True.");
 
   m.def("openmp_max_threads", [] {
 #if defined(_OPENMP)

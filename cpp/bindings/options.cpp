@@ -53,7 +53,7 @@ void add_options(py::module_& m) {
   NANOBRAGG_FIELD(Nb); NANOBRAGG_FIELD(Nc); NANOBRAGG_FIELD(sample_x); NANOBRAGG_FIELD(sample_y); NANOBRAGG_FIELD(sample_z); NANOBRAGG_FIELD(shape);
   NANOBRAGG_FIELD(fudge); NANOBRAGG_FIELD(mosaic_spread); NANOBRAGG_FIELD(mosaic_domains); NANOBRAGG_FIELD(mosaic_seed);
   NANOBRAGG_FIELD(misset_seed); NANOBRAGG_FIELD(interpolate); NANOBRAGG_FIELD(default_F); NANOBRAGG_FIELD(water_size);
-  NANOBRAGG_FIELD(fix_stale_phi); NANOBRAGG_FIELD(exact_math);
+  NANOBRAGG_FIELD(corrected); NANOBRAGG_FIELD(exact_math);
 #undef NANOBRAGG_FIELD
   def_array<3, &Options::fdet>(cls, "fdet");
   def_array<3, &Options::sdet>(cls, "sdet");

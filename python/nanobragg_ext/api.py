@@ -64,6 +64,23 @@ def prepare_request(req: Request, messages: Optional[list] = None) -> "_core.Pre
     return _core.prepare(opt, values, table.bounds, table.hkls, xyz, lam)
 
 
+def check_memory(prepared, bytes_per_pixel: int = 8 + 4 + 2 + 2) -> None:
+    """Refuse a detector whose images would not fit in memory, before allocating anything.
+
+    bytes_per_pixel: the float64 image, its float32 copy and the two uint16 SMV images.
+    """
+    g = prepared.geometry
+    need = int(g["fpixels"]) * int(g["spixels"]) * bytes_per_pixel
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > avail:
+        raise nbio.InputError(
+            f"detector of {g['fpixels']} x {g['spixels']} pixels needs about {need / 2**30:.1f} GiB; "
+            f"this machine has {avail / 2**30:.1f} GiB")
+
+
 def mask_array(req: Request, prepared) -> Optional[np.ndarray]:
     if req.mask_image is None:
         return None
@@ -76,9 +93,13 @@ def mask_array(req: Request, prepared) -> Optional[np.ndarray]:
     return np.ascontiguousarray(data, dtype=np.uint16)
 
 
-def render(prepared, out: np.ndarray, mask=None, precision: str = "double", threads: int = 0, controls=None):
-    """Render prepared into out (float32/float64, shape (spixels, fpixels)) in place; returns stats."""
-    return _core.render_cpu(prepared, out, mask, precision, threads, controls)
+def render(prepared, out: np.ndarray, mask=None, precision: str = "double", threads: int = 0, controls=None,
+           catch_sigint: bool = False):
+    """Render prepared into out (float32/float64, shape (spixels, fpixels)) in place; returns stats.
+
+    catch_sigint (main thread only): Ctrl-C cancels the render instead of waiting for it.
+    """
+    return _core.render_cpu(prepared, out, mask, precision, threads, controls, catch_sigint)
 
 
 # ---------------------------------------------------------------------------------------------

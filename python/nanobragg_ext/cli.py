@@ -25,44 +25,38 @@ DEMO_ARGS = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100"
 
 
 def _render_with_progress(api, prepared, image, mask, req):
-    """Render in a worker thread so Ctrl-C and the progress bar stay responsive."""
+    """Render in this (main) thread with Ctrl-C caught by the native code; a helper thread draws
+    the progress bar. Raises KeyboardInterrupt when the render was cancelled."""
     from . import _core
 
     controls = _core.RenderControls()
-    result = {}
-
-    def work():
-        try:
-            result["stats"] = api.render(prepared, image, mask, req.precision, req.threads, controls)
-        except BaseException as e:  # re-raised in the main thread
-            result["error"] = e
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    total = image.shape[0] * image.shape[1]
     bar = None
+    done = threading.Event()
     if req.progress and sys.stdout.isatty():
         try:
             from tqdm import tqdm
-            bar = tqdm(total=total, unit="px", unit_scale=True, leave=False)
+            bar = tqdm(total=image.size, unit="px", unit_scale=True, leave=False)
         except ImportError:
             bar = None
+
+    def draw():
+        while not done.wait(0.2):
+            bar.n = controls.progress
+            bar.refresh()
+
+    drawer = threading.Thread(target=draw, daemon=True) if bar is not None else None
+    if drawer is not None:
+        drawer.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
-            if bar is not None:
-                bar.n = controls.progress
-                bar.refresh()
-    except KeyboardInterrupt:
-        controls.cancel()
-        worker.join()
-        raise
+        stats = api.render(prepared, image, mask, req.precision, req.threads, controls, catch_sigint=True)
     finally:
-        if bar is not None:
+        done.set()
+        if drawer is not None:
+            drawer.join()
             bar.close()
-    if "error" in result:
-        raise result["error"]
-    return result["stats"]
+    if stats["cancelled"]:
+        raise KeyboardInterrupt
+    return stats
 
 
 def run(argv: List[str], out=None) -> int:
@@ -76,6 +70,7 @@ def run(argv: List[str], out=None) -> int:
     req = parse_args(argv)
     messages: list = []
     prepared = api.prepare_request(req, messages)
+    api.check_memory(prepared)
     mask = api.mask_array(req, prepared)
     g = prepared.geometry
     s = prepared.sampling

@@ -555,8 +555,9 @@ class SimulationConfig:
         ADC offset added to integer images, counts (``-adc``).
     precision : {"double", "single"}
         Arithmetic of the renderer (``-precision``).
-    fix_stale_phi : bool
-        Fix the C's stale orientation at phi = 0 (``-corrected``); off keeps parity.
+    corrected : bool
+        Corrected physics (``-corrected``): no stale orientation at phi = 0 (Q1) and an exactly
+        dual triclinic cell from ``-cell`` (Q31); off keeps parity with the C.
     exact_math : bool
         libm arithmetic in the C's order for bit-identical float images (``-exact_math``).
     """
@@ -574,7 +575,7 @@ class SimulationConfig:
     noise_seed: Optional[int] = None
     adc: float = 40.0
     precision: str = "double"
-    fix_stale_phi: bool = False
+    corrected: bool = False
     exact_math: bool = False
 
     def __post_init__(self):
@@ -691,7 +692,7 @@ class SimulationConfig:
         o.dispsteps = -1 if s.dispsteps is None else int(s.dispsteps)
         o.hdivsteps = -1 if s.hdivsteps is None else int(s.hdivsteps)
         o.vdivsteps = -1 if s.vdivsteps is None else int(s.vdivsteps)
-        o.fix_stale_phi = bool(self.fix_stale_phi)
+        o.corrected = bool(self.corrected)
         if hasattr(o, "exact_math"):
             o.exact_math = bool(self.exact_math)
         return o
@@ -801,7 +802,7 @@ class SimulationConfig:
         return cls(detector=det, beam=beam, crystal=crystal, sampling=sampling, hkl_file=req.hkl,
                    mtz_column=getattr(req, "mtz_column", None), dump_file=req.dump,
                    sourcefile=req.sourcefile, mask_file=req.mask, noise_seed=-req.seed, adc=req.adc,
-                   precision=req.precision, fix_stale_phi=o.fix_stale_phi,
+                   precision=req.precision, corrected=o.corrected,
                    exact_math=bool(getattr(o, "exact_math", False)))
 
     def to_cli_args(self) -> List[str]:
@@ -956,7 +957,7 @@ class SimulationConfig:
             if on:
                 args.append(flag)
         # run settings
-        if self.fix_stale_phi:
+        if self.corrected:
             args.append("-corrected")
         if self.exact_math:
             args.append("-exact_math")

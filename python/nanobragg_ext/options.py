@@ -117,6 +117,15 @@ def _set(attr: str, conv: Callable = float, pivot=None):
     return action
 
 
+def _positive(handler: Callable) -> Callable:
+    """Wrap a one-value handler so a zero or negative value is an error naming the option."""
+    def action(req, v, tok):
+        if _number(v[0], tok) <= 0:
+            raise OptionError(f"option {tok}: must be positive, got {v[0]}")
+        handler(req, v, tok)
+    return action
+
+
 def _setreq(attr: str, conv: Callable = float):
     def action(req, v, tok):
         setattr(req, attr, _number(v[0], tok, conv))
@@ -299,8 +308,8 @@ HANDLERS: List[_Handler] = [
     # Same as nanoBragg.c: the vector is read, selects CUSTOM, and is never used (Q12).
     _Handler(("-pix0_vector",), 3, lambda r, v, t: [_number(x, t) for x in v[:3]] and
              setattr(r.options, "convention", _C.CUSTOM)),
-    _Handler(("-distance",), 1, _set("distance", mm, _P.BEAM)),
-    _Handler(("-close_distance",), 1, _set("close_distance", mm, _P.SAMPLE)),
+    _Handler(("-distance",), 1, _positive(_set("distance", mm, _P.BEAM))),
+    _Handler(("-close_distance",), 1, _positive(_set("close_distance", mm, _P.SAMPLE))),
     _Handler(("-detector_abs",), 1, _detector_abs),
     _Handler(("-detector_thick",), 1, _set("detector_thick", lambda x: x * 1e-6), length=15),
     _Handler(("-detector_thicksteps",), 1, _set("detector_thicksteps", int)),
@@ -309,15 +318,15 @@ HANDLERS: List[_Handler] = [
     _Handler(("-detector_rotx",), 1, _set("detector_rotx", deg)),
     _Handler(("-detector_roty",), 1, _set("detector_roty", deg)),
     _Handler(("-detector_rotz",), 1, _set("detector_rotz", deg)),
-    _Handler(("-detsize",), 1, _both("detsize_f", "detsize_s", mm), length=8),
-    _Handler(("-detsize_f",), 1, _set("detsize_f", mm)),
-    _Handler(("-detsize_s",), 1, _set("detsize_s", mm)),
-    _Handler(("-detpixels",), 1, _both("fpixels", "spixels", int), length=10),
-    _Handler(("-detpixels_f", "-detpixels_x"), 1, _set("fpixels", int)),
-    _Handler(("-detpixels_s", "-detpixels_y"), 1, _set("spixels", int)),
+    _Handler(("-detsize",), 1, _positive(_both("detsize_f", "detsize_s", mm)), length=8),
+    _Handler(("-detsize_f",), 1, _positive(_set("detsize_f", mm))),
+    _Handler(("-detsize_s",), 1, _positive(_set("detsize_s", mm))),
+    _Handler(("-detpixels",), 1, _positive(_both("fpixels", "spixels", int)), length=10),
+    _Handler(("-detpixels_f", "-detpixels_x"), 1, _positive(_set("fpixels", int))),
+    _Handler(("-detpixels_s", "-detpixels_y"), 1, _positive(_set("spixels", int))),
     # The C needs a token after -curved_det though it reads none; we accept it last too.
     _Handler(("-curved_det",), 0, _flag("curved_detector", True)),
-    _Handler(("-pixel",), 1, _set("pixel_size", mm)),
+    _Handler(("-pixel",), 1, _positive(_set("pixel_size", mm))),
     _Handler(("-point_pixel",), 0, _flag("point_pixel", True)),
     _Handler(("-polar",), 1, lambda r, v, t: (setattr(r.options, "polarization", _number(v[0], t)),
                                             setattr(r.options, "nopolar", False)), length=6),
@@ -327,7 +336,7 @@ HANDLERS: List[_Handler] = [
     _Handler(("-oversample_omega",), 0, _flag("oversample_omega", True), stop=True),
     _Handler(("-oversample",), 1, _set("oversample", int)),
     _Handler(("-roi",), 4, _roi),
-    _Handler(("-lambda", "-wave"), 1, _set("lambda0", lambda x: x / 1.0e10)),
+    _Handler(("-lambda", "-wave"), 1, _positive(_set("lambda0", lambda x: x / 1.0e10))),
     _Handler(("-energy",), 1, _energy),
     _Handler(("-fluence",), 1, _set("fluence")),
     _Handler(("-flux",), 1, _set("flux")),
@@ -401,7 +410,7 @@ EXTRA_HANDLERS: List[_Handler] = [
     # Amplitude column when -hkl names an MTZ/mmCIF file (read with gemmi; structure_factors.py).
     _Handler(("-mtz_column",), 1, _filename("mtz_column"), exact=True),
     # The one switch for corrected physics (see README "Fidelity"): off = the C's quirks.
-    _Handler(("-corrected",), 0, _flag("fix_stale_phi", True), exact=True),
+    _Handler(("-corrected",), 0, _flag("corrected", True), exact=True),
     # libm arithmetic in the C's order: float images bit-identical to nanoBragg.c.
     _Handler(("-exact_math",), 0, _flag("exact_math", True), exact=True),
 ]

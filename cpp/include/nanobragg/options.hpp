@@ -74,7 +74,10 @@ struct Options {
   double water_size = 0.0;
 
   // Physics switches beyond the C (all off = the C's behaviour, quirks included).
-  bool fix_stale_phi = false;  // a phi step at exactly 0 uses the unrotated crystal (Q1)
+  // The one switch for corrected physics: a phi step at exactly 0 uses the unrotated crystal
+  // instead of a stale orientation (Q1), and -cell builds a triclinic reciprocal cell that is
+  // exactly dual to the direct cell (Q31). Off = the C's behaviour.
+  bool corrected = false;
 
   // Arithmetic: false = the fast lattice path (polynomial sin(pi x), within 1e-12 of the C);
   // true = libm calls in the C's order, bit-identical to nanoBragg.c.

@@ -66,8 +66,12 @@ Crystal build_crystal(const Options& opt, RandomState& rng, std::vector<std::str
     cos_gamma_star = clamp_cos(cos_gamma_star);
     a_star = {as, 0.0, 0.0};
     b_star = {bs * cos_gamma_star, bs * sin_gamma_star, 0.0};
-    c_star = {cs * cos_beta_star, cs * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star,
-              cs * V_cell / (a0 * b0 * c0 * sin_gamma_star)};
+    // Same as nanoBragg.c: c*_z = c* V/(a b c sin gamma*), exact only when V = abc sin(alpha)
+    // sin(beta) sin(gamma), i.e. for at most one non-90 degree angle (Q31). The corrected value is
+    // V*/(a* b* sin gamma*), which makes the cell exactly dual.
+    const double c_star_z = opt.corrected ? V_star / (as * bs * sin_gamma_star)
+                                          : cs * V_cell / (a0 * b0 * c0 * sin_gamma_star);
+    c_star = {cs * cos_beta_star, cs * (cos_alpha_star - cos_beta_star * cos_gamma_star) / sin_gamma_star, c_star_z};
   }
 
   if (opt.has_matrix) {

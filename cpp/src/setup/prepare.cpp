@@ -97,7 +97,7 @@ void build_orientation_table(Prepared& p) {
     out.assign(9 * std::size_t(s.phisteps) * s.mosaic_domains, 0.0);
     for (int j = 0; j < s.phisteps; ++j) {
       const double phi = phi_of(j);
-      if (phi != 0.0 || p.options.fix_stale_phi) {
+      if (phi != 0.0 || p.options.corrected) {
         state = {rotate_axis(a0, spindle, phi), rotate_axis(b0, spindle, phi), rotate_axis(c0, spindle, phi)};
       }
       for (int m = 0; m < s.mosaic_domains; ++m) {

@@ -1,0 +1,138 @@
+"""The command line as a user meets it: help, the demo, output files, and every class of bad input
+(one-line error naming the option or file, exit status 2, no output files, no traceback)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+GOOD = ("-cell 60 60 60 90 90 90 -default_F 10 -N 3 -lambda 1 -distance 100 -detpixels 32 -pixel 0.1 "
+        "-seed 1 -noprogress").split()
+OUTPUTS = ("floatimage.bin", "intimage.img", "noiseimage.img", "image.pgm", "Fdump.bin")
+
+
+def cli(args, cwd, timeout=120):
+    return subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def assert_bad_input(result, cwd, *words):
+    assert result.returncode == 2, result.stdout + result.stderr
+    err = result.stderr.strip()
+    assert err.count("\n") == 0, f"expected one line, got:\n{err}"
+    assert "Traceback" not in result.stderr
+    for w in words:
+        assert w in err, f"'{w}' not in: {err}"
+    written = [f for f in OUTPUTS if (cwd / f).exists()]
+    assert not written, f"bad input left output files {written}"
+
+
+def test_help_is_fast_and_lists_usage(tmp_path):
+    t = time.time()
+    r = cli(["-h"], tmp_path)
+    assert r.returncode == 0 and "usage" in r.stdout
+    assert time.time() - t < 5  # generous: the point is that -h imports no numpy (see README for timing)
+
+
+def test_good_run_writes_the_four_images(tmp_path):
+    r = cli(GOOD, tmp_path)
+    assert r.returncode == 0, r.stderr
+    for f in OUTPUTS[:4]:
+        assert (tmp_path / f).stat().st_size > 0
+    img = np.fromfile(tmp_path / "floatimage.bin", dtype="<f4")
+    assert img.size == 32 * 32 and np.all(np.isfinite(img)) and img.max() > 0
+    assert "max_I" in r.stdout and "intfile_scale" in r.stdout
+
+
+def test_info_subcommand(tmp_path):
+    r = cli(["info"], tmp_path)
+    assert r.returncode == 0 and "openmp" in r.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-distanse", "100"], ["unknown option -distanse", "did you mean -distance"]),
+    (["-distance"], ["-distance", "needs 1 value"]),
+    (["-distance", "abc"], ["-distance", "'abc' is not a number"]),
+    (["-detpixels", "0"], ["-detpixels", "must be positive"]),
+    (["-pixel", "-0.1"], ["-pixel", "must be positive"]),
+    (["-lambda", "0"], ["-lambda", "must be positive"]),
+    (["-detsize", "-5"], ["-detsize", "must be positive"]),
+    (["-energy", "-1"], ["-energy", "must be positive"]),
+    (["-N", "2.5"], ["-N", "not an integer"]),
+    (["-detpixels", "2000000"], ["detector", "GiB"]),
+    (["stray"], ["unexpected argument 'stray'"]),
+])
+def test_bad_options(tmp_path, args, words):
+    assert_bad_input(cli(GOOD + args, tmp_path), tmp_path, *words)
+
+
+BAD_FILES = {
+    "missing.hkl": None,
+    "letters.hkl": "1 2 3 x\n",
+    "columns.hkl": "1 2 3 4 5\n",
+    "fractional.hkl": "1.5 2 3 4\n",
+    "nan.hkl": "1 2 3 nan\n",
+    "empty.hkl": "",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_bad_hkl_files(tmp_path, name):
+    if BAD_FILES[name] is not None:
+        (tmp_path / name).write_text(BAD_FILES[name])
+    args = [a for a in GOOD if a not in ("-default_F", "10")] + ["-hkl", name]
+    assert_bad_input(cli(args, tmp_path), tmp_path, name)
+
+
+@pytest.mark.parametrize("content", ["0.01 0 0\n0 0.01\n", "0.01 0 0 0 0.01 0 0 0 inf\n", "a b c d e f g h i\n",
+                                     "0 0 0\n0 0 0\n0 0 0\n"])
+def test_bad_matrix_files(tmp_path, content):
+    (tmp_path / "bad.mat").write_text(content)
+    args = "-mat bad.mat -default_F 10 -N 3 -lambda 1 -detpixels 32 -seed 1".split()
+    assert_bad_input(cli(args, tmp_path), tmp_path, "bad.mat")
+
+
+@pytest.mark.parametrize("content", ["", "1 2 x\n", "1 2 3 1 1e-10 9\n", "nan 0 0\n"])
+def test_bad_source_files(tmp_path, content):
+    (tmp_path / "src.txt").write_text(content)
+    assert_bad_input(cli(GOOD + ["-sourcefile", "src.txt"], tmp_path), tmp_path, "src.txt")
+
+
+def test_bad_and_truncated_smv_files(tmp_path):
+    (tmp_path / "notsmv.img").write_bytes(b"hello" * 200)
+    assert_bad_input(cli(GOOD + ["-mask", "notsmv.img"], tmp_path), tmp_path, "notsmv.img")
+    header = b"{\nHEADER_BYTES=512;\nDIM=2;\nBYTE_ORDER=little_endian;\nTYPE=unsigned_short;\nSIZE1=32;\nSIZE2=32;\n}\f"
+    (tmp_path / "short.img").write_bytes(header.ljust(512, b" ") + b"\0" * 100)
+    assert_bad_input(cli(GOOD + ["-mask", "short.img"], tmp_path), tmp_path, "short.img", "truncated")
+    (tmp_path / "missing_img").mkdir()
+    assert_bad_input(cli(GOOD + ["-img", "nothere.img"], tmp_path), tmp_path, "nothere.img")
+
+
+def test_mask_of_another_size_is_rejected(tmp_path):
+    header = b"{\nHEADER_BYTES=512;\nDIM=2;\nBYTE_ORDER=little_endian;\nTYPE=unsigned_short;\nSIZE1=16;\nSIZE2=16;\n}\f"
+    (tmp_path / "m.img").write_bytes(header.ljust(512, b" ") + b"\1\0" * 256)
+    assert_bad_input(cli(GOOD + ["-mask", "m.img", "-detpixels", "32"], tmp_path), tmp_path, "m.img", "16x16")
+
+
+def test_no_crystal_prints_usage_and_exits_9_like_the_c(tmp_path):
+    r = cli("-default_F 10 -detpixels 16".split(), tmp_path)
+    assert r.returncode == 9 and "usage" in r.stderr
+
+
+def test_ctrl_c_stops_quickly_and_writes_nothing(tmp_path):
+    args = ("-cell 60 60 60 90 90 90 -default_F 10 -N 20 -lambda 1 -distance 100 -detpixels 1024 "
+            "-mosaic 1 -mosaic_domains 400 -oversample 3 -seed 1 -noprogress").split()
+    proc = subprocess.Popen([sys.executable, "-m", "nanobragg_ext.cli", *args], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)  # well into the render, which takes minutes
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    t = time.time()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.time() - t < 5, "Ctrl-C took too long to stop the run"
+    assert proc.returncode == 130 and "interrupted" in err
+    assert not [f for f in OUTPUTS if (tmp_path / f).exists()]
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".nanobragg-")]
