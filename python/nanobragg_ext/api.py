@@ -93,13 +93,31 @@ def mask_array(req: Request, prepared) -> Optional[np.ndarray]:
     return np.ascontiguousarray(data, dtype=np.uint16)
 
 
-def render(prepared, out: np.ndarray, mask=None, precision: str = "double", threads: int = 0, controls=None,
-           catch_sigint: bool = False):
-    """Render prepared into out (float32/float64, shape (spixels, fpixels)) in place; returns stats.
+def render(prepared, out, mask=None, precision: str = "double", threads: int = 0, controls=None,
+           catch_sigint: bool = False, backend: str = "cpu"):
+    """Render prepared into out (shape (spixels, fpixels), float32/float64) in place; returns stats.
 
-    catch_sigint (main thread only): Ctrl-C cancels the render instead of waiting for it.
+    backend: "cpu"; "cuda" (out a NumPy array: rendered on the GPU and copied back once; out a
+    device array with __cuda_array_interface__, e.g. CuPy: written in place, no copy); "auto"
+    (cuda when available). catch_sigint (CPU, main thread only): Ctrl-C cancels the render.
     """
-    return _core.render_cpu(prepared, out, mask, precision, threads, controls, catch_sigint)
+    if backend == "auto":
+        from .backends import backends
+        backend = "cuda" if ("cuda" in backends() or hasattr(out, "__cuda_array_interface__")) else "cpu"
+    if backend == "cpu":
+        return _core.render_cpu(prepared, out, mask, precision, threads, controls, catch_sigint)
+    if backend != "cuda":
+        raise ValueError(f"backend must be 'cpu', 'cuda' or 'auto', got '{backend}'")
+    from .backends import cuda_unavailable_reason
+
+    reason = cuda_unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(f"CUDA backend not available: {reason}")
+    from . import _cuda
+
+    if hasattr(out, "__cuda_array_interface__"):
+        return _cuda.render_cuda(prepared, out, mask, precision)
+    return _cuda.render_cuda_host(prepared, out, mask, precision)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,8 +127,6 @@ import threading as _threading  # noqa: E402
 from typing import Sequence, Union  # noqa: E402
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _check_out(out, shape, what: str = "out") -> None:
     """TypeError unless out is a writable, C-contiguous float32/float64 ndarray of this shape."""
     if not isinstance(out, np.ndarray):

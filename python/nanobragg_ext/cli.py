@@ -48,7 +48,8 @@ def _render_with_progress(api, prepared, image, mask, req):
     if drawer is not None:
         drawer.start()
     try:
-        stats = api.render(prepared, image, mask, req.precision, req.threads, controls, catch_sigint=True)
+        stats = api.render(prepared, image, mask, req.precision, req.threads, controls,
+                           catch_sigint=req.device == "cpu", backend=req.device)
     finally:
         done.set()
         if drawer is not None:
@@ -187,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except UsageError as e:
         print(f"nanobragg-ext: error: {e}\n{USAGE}", file=sys.stderr)
         return 9
-    except ValueError as e:
+    except (ValueError, RuntimeError) as e:  # e.g. -device cuda without a usable GPU
         print(f"nanobragg-ext: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -404,7 +404,7 @@ HANDLERS: List[_Handler] = [
 EXTRA_HANDLERS: List[_Handler] = [
     _Handler(("-mask",), 1, _filename("mask"), exact=True),  # read by the C's pre-scan
     _Handler(("-precision",), 1, lambda r, v, t: _precision(r, v[0]), exact=True),
-    _Handler(("-device",), 1, lambda r, v, t: setattr(r, "device", v[0]), exact=True),
+    _Handler(("-device",), 1, lambda r, v, t: _device(r, v[0]), exact=True),
     _Handler(("-threads",), 1, _setreq("threads", int), exact=True),
     _Handler(("-pngfile",), 1, _filename("pngfile"), exact=True),
     # Amplitude column when -hkl names an MTZ/mmCIF file (read with gemmi; structure_factors.py).
@@ -414,6 +414,12 @@ EXTRA_HANDLERS: List[_Handler] = [
     # libm arithmetic in the C's order: float images bit-identical to nanoBragg.c.
     _Handler(("-exact_math",), 0, _flag("exact_math", True), exact=True),
 ]
+
+
+def _device(req, value):
+    if value not in ("cpu", "cuda", "auto"):
+        raise OptionError(f"option -device: expected 'cpu', 'cuda' or 'auto', got '{value}'")
+    req.device = value
 
 
 def _precision(req, value):

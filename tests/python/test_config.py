@@ -92,7 +92,7 @@ def test_typed_config_round_trip_every_group():
                               water_size_um=33, interpolate=False),
         sampling=SamplingConfig(oversample=3, oversample_thick=True, oversample_omega=True, phisteps=4,
                                 phistep_deg=0.2, dispsteps=3, hdivsteps=2, vdivsteps=5),
-        noise_seed=99, adc=12, precision="single", fix_stale_phi=True)
+        noise_seed=99, adc=12, precision="single", corrected=True)
     args = cfg.to_cli_args()
     assert options_equal(parse_args(args).options, cfg.to_options())
     assert SimulationConfig.from_cli_args(args) == cfg
