@@ -43,24 +43,58 @@ struct RowResult {
   std::int64_t first_switch = std::numeric_limits<std::int64_t>::max();
 };
 
+// Pixels rendered together in SIMD lanes (8 doubles fill an AVX-512 register, two AVX2 ones).
+constexpr int kLanes = 8;
+
 // One detector row; pixels with index <= skip_upto are left alone.
 template <typename Real, typename Out>
 NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* out, int s, bool interpolate,
-                                 std::int64_t skip_upto, std::int64_t first_pixel) {
+                                                std::int64_t skip_upto, std::int64_t first_pixel) {
   RowResult r;
-  for (int f = 0; f < p.fpixels; ++f) {
-    const std::int64_t idx = std::int64_t(s) * p.fpixels + f;
-    if (idx <= skip_upto) continue;
-    if (!is_rendered(p, f, s)) {
-      out[idx] = Out(0);
+  const std::int64_t row = std::int64_t(s) * p.fpixels;
+  auto store = [&](std::int64_t idx, Real v, bool switched, double omega) {
+    // Same as nanoBragg.c: the value is stored once, in the output precision.
+    out[idx] = Out(v);
+    r.omega_sum += omega;
+    ++r.rendered;
+    if (switched && idx < r.first_switch) r.first_switch = idx;
+  };
+  int f = 0;
+  while (f < p.fpixels) {
+    const std::int64_t idx = row + f;
+    const bool block_ok = f + kLanes <= p.fpixels && idx > skip_upto &&
+                          !(first_pixel >= idx && first_pixel < idx + kLanes);
+    int lanes_rendered = 0;
+    bool rendered[kLanes] = {};
+    if (block_ok) {
+      for (int w = 0; w < kLanes; ++w) lanes_rendered += (rendered[w] = is_rendered(p, f + w, s));
+    }
+    if (block_ok && lanes_rendered > 1) {
+      BlockState<kLanes> st;
+      st.first_evaluation = false;
+      for (int w = 0; w < kLanes; ++w) st.interpolate[w] = interpolate;
+      Real v[kLanes];
+      pixel_block<Real, kLanes>(p, f, s, st, v);
+      for (int w = 0; w < kLanes; ++w) {
+        if (rendered[w]) {
+          store(idx + w, v[w], st.switched_off[w], st.omega_sum[w]);
+        } else {
+          out[idx + w] = Out(0);
+        }
+      }
+      f += kLanes;
       continue;
     }
-    PixelState st{idx == first_pixel, interpolate, false, 0.0};
-    // Same as nanoBragg.c: the value is stored once, in the output precision.
-    out[idx] = Out(pixel_intensity(p, f, s, st));
-    r.omega_sum += st.omega_sum;
-    ++r.rendered;
-    if (st.switched_off && idx < r.first_switch) r.first_switch = idx;
+    if (idx > skip_upto) {
+      if (!is_rendered(p, f, s)) {
+        out[idx] = Out(0);
+      } else {
+        PixelState st{idx == first_pixel, interpolate, false, 0.0};
+        const Real v = pixel_intensity(p, f, s, st);
+        store(idx, v, st.switched_off, st.omega_sum);
+      }
+    }
+    ++f;
   }
   return r;
 }

@@ -19,32 +19,28 @@ namespace nanobragg {
 #define NANOBRAGG_SIMD
 #endif
 
-/// Orientations handled per batch of the fast path (fixed so GPU threads need no dynamic memory).
-constexpr int kOrientationBatch = 16;
-
-/// What one pixel's computation carries in and out besides its value.
-struct PixelState {
-  bool first_evaluation;  // in: this pixel starts the render (stale-phi quirk uses cells_first)
-  bool interpolate;       // in/out: tricubic interpolation still on; the C switches it off for
-                          // the rest of the render at the first out-of-range evaluation (Q8)
-  bool switched_off;      // out: this pixel switched interpolation off
-  double omega_sum;       // out: sum of the solid angles used, for the console summary
-};
 
 template <typename Real>
 NANOBRAGG_HD inline Vec3<Real> load_vec(const Real* p) {
   return {p[0], p[1], p[2]};
 }
 
+/// Position of a sub-pixel centre on the flat detector plane in the lab frame (m).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> flat_subpixel_position(const SimParams<Real>& p, int fpixel, int spixel,
+                                                                     int subF, int subS, Real Odet) {
+  const Real Fdet = p.subpixel_size * Real(fpixel * p.oversample + subF) + p.subpixel_size / Real(2);
+  const Real Sdet = p.subpixel_size * Real(spixel * p.oversample + subS) + p.subpixel_size / Real(2);
+  return {Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x,
+          Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y,
+          Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z};
+}
+
 /// Position of a sub-pixel centre in the lab frame (m), flat or curved detector.
 template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const SimParams<Real>& p, int fpixel, int spixel, int subF,
                                                  int subS, Real Odet) {
-  const Real Fdet = p.subpixel_size * Real(fpixel * p.oversample + subF) + p.subpixel_size / Real(2);
-  const Real Sdet = p.subpixel_size * Real(spixel * p.oversample + subS) + p.subpixel_size / Real(2);
-  Vec3<Real> pos = {Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x,
-                    Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y,
-                    Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z};
+  Vec3<Real> pos = flat_subpixel_position(p, fpixel, spixel, subF, subS, Odet);
   if (p.curved_detector) {
     // Same as nanoBragg.c: the lab y and z of the flat position are taken as arc lengths.
     const Vec3<Real> v = {p.distance * p.beam.x, p.distance * p.beam.y, p.distance * p.beam.z};
@@ -57,8 +53,9 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const SimParams<
 /// Solid angle of the pixel seen from the sample (sr); full pixel area, as the C.
 template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_solid_angle(const SimParams<Real>& p, Real airpath) {
-  if (p.point_pixel) return Real(1) / airpath / airpath;
-  return p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+  const Real point = Real(1) / airpath / airpath;
+  const Real area = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+  return p.point_pixel ? point : area;
 }
 
 /// Fraction of photons along direction d absorbed by sensor layer k.
@@ -68,37 +65,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real capture_fraction(const SimParams<Real>& 
   return exp(Real(-k) * p.thickstep * p.mu / parallax) - exp(Real(-(k + 1)) * p.thickstep * p.mu / parallax);
 }
 
-/// The intensity terms of every orientation for one scattering vector q, exactly as the C
-/// computes them (libm sin, tricubic interpolation with its global switch-off), added to I.
-template <typename Real>
-NANOBRAGG_HD inline void accumulate_exact(const SimParams<Real>& p, const Real* cells, int n_orient,
-                                          const Vec3<Real>& q, PixelState& st, Real capture, Real polar,
-                                          Real omega, Real& I) {
-  for (int o = 0; o < n_orient; ++o) {
-    const Real* c = cells + o;
-    const int n = n_orient;
-    const Real h = c[0] * q.x + c[n] * q.y + c[2 * n] * q.z;
-    const Real k = c[3 * n] * q.x + c[4 * n] * q.y + c[5 * n] * q.z;
-    const Real l = c[6 * n] * q.x + c[7 * n] * q.y + c[8 * n] * q.z;
-    const int h0 = int(ceil(h - Real(0.5)));
-    const int k0 = int(ceil(k - Real(0.5)));
-    const int l0 = int(ceil(l - Real(0.5)));
-    const Real F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
-    if (F_latt == Real(0) && p.water_size == Real(0)) continue;
-
-    if (st.interpolate && interpolation_out_of_range(p.F, h, k, l)) {
-      st.interpolate = false;
-      st.switched_off = true;
-    }
-    const Real F_cell = st.interpolate ? interpolate_F(p.F, h, k, l) : nearest_F(p.F, h0, k0, l0);
-    I += F_cell * F_cell * F_latt * F_latt;
-    if (p.oversample_thick) I *= capture;
-    if (p.oversample_polar) I *= polar;
-    if (p.oversample_omega) I *= omega;
-  }
-}
-
-/// Nearest-neighbour F without branches (so a loop over orientations vectorizes, with a gather):
+/// Nearest-neighbour F without branches (so a loop over pixels vectorizes, with a gather):
 /// out-of-table indices read entry 0, which always exists, and are then replaced by default_F.
 template <typename Real>
 NANOBRAGG_HD inline Real nearest_F_branchless(const FTable<Real>& t, int h0, int k0, int l0) {
@@ -109,113 +76,206 @@ NANOBRAGG_HD inline Real nearest_F_branchless(const FTable<Real>& t, int h0, int
   return in ? v : t.default_F;
 }
 
-/// The fast path of accumulate_exact() for nearest-neighbour structure factors: orientations are
-/// processed in batches whose terms are computed independently (a SIMD loop on the CPU), then
-/// added to I in the C's order so the oversample_* multiplications keep their meaning.
-template <typename Real>
-NANOBRAGG_HD NANOBRAGG_FORCEINLINE void accumulate_fast(const SimParams<Real>& p, const Real* cells, int n_orient,
-                                         const Vec3<Real>& q, Real capture, Real polar, Real omega, Real& I) {
-  const int n = n_orient;
-  const bool any_post = p.oversample_thick || p.oversample_polar || p.oversample_omega;
-  for (int o0 = 0; o0 < n; o0 += kOrientationBatch) {
-    const int m = (n - o0 < kOrientationBatch) ? n - o0 : kOrientationBatch;
-    Real term[kOrientationBatch];
-    const Real* c = cells + o0;
-    const bool square = p.lattice.shape == CrystalShape::Square;
-    const Real no_water = p.water_size == Real(0) ? Real(1) : Real(0);
-    if (square) {
-      // Loop invariants in locals, so the SIMD loop body has no loads through p.
-      const Real na = p.lattice.Na > Real(1) ? p.lattice.Na : Real(1);
-      const Real nb = p.lattice.Nb > Real(1) ? p.lattice.Nb : Real(1);
-      const Real nc = p.lattice.Nc > Real(1) ? p.lattice.Nc : Real(1);
-      const FTable<Real> F = p.F;
-      NANOBRAGG_SIMD
-      for (int j = 0; j < m; ++j) {
-        const Real h = c[j] * q.x + c[n + j] * q.y + c[2 * n + j] * q.z;
-        const Real k = c[3 * n + j] * q.x + c[4 * n + j] * q.y + c[5 * n + j] * q.z;
-        const Real l = c[6 * n + j] * q.x + c[7 * n + j] * q.y + c[8 * n + j] * q.z;
-        const Real hr = round_half_down(h), kr = round_half_down(k), lr = round_half_down(l);
-        const Real F_latt = sincg_offset(h - hr, na) * sincg_offset(k - kr, nb) * sincg_offset(l - lr, nc);
-        const int h0 = int(hr), k0 = int(kr), l0 = int(lr);
-        const Real F_cell = nearest_F_branchless(F, h0, k0, l0);
-        // A zero lattice factor skips the term (and the oversample_* products) unless water is on.
-        const Real t = F_cell * F_cell * F_latt * F_latt;
-        term[j] = ((F_latt == Real(0)) & (no_water != Real(0))) ? Real(-1) : t;
-      }
-    } else {
-      for (int j = 0; j < m; ++j) {
-        const Real h = c[j] * q.x + c[n + j] * q.y + c[2 * n + j] * q.z;
-        const Real k = c[3 * n + j] * q.x + c[4 * n + j] * q.y + c[5 * n + j] * q.z;
-        const Real l = c[6 * n + j] * q.x + c[7 * n + j] * q.y + c[8 * n + j] * q.z;
-        const int h0 = int(round_half_down(h)), k0 = int(round_half_down(k)), l0 = int(round_half_down(l));
-        const Real F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
-        const Real F_cell = nearest_F_branchless(p.F, h0, k0, l0);
-        const Real t = F_cell * F_cell * F_latt * F_latt;
-        term[j] = (F_latt == Real(0) && no_water != Real(0)) ? Real(-1) : t;
-      }
-    }
-    if (!any_post) {
-      for (int j = 0; j < m; ++j)
-        if (!(term[j] < Real(0))) I += term[j];
-    } else {
-      for (int j = 0; j < m; ++j) {
-        if (term[j] < Real(0)) continue;  // NaN terms are added, as in the C
-        I += term[j];
-        if (p.oversample_thick) I *= capture;
-        if (p.oversample_polar) I *= polar;
-        if (p.oversample_omega) I *= omega;
-      }
-    }
-  }
-}
+/// What a block of W adjacent pixels of one row carries in and out besides its values.
+template <int W>
+struct BlockState {
+  bool first_evaluation;   // in: the block (W == 1) holds the render's first pixel (stale phi, Q1)
+  bool interpolate[W];     // in/out: tricubic interpolation still on for this pixel; the C switches
+                           // it off for the rest of the render at the first out-of-range evaluation (Q8)
+  bool switched_off[W];    // out: this pixel switched interpolation off
+  double omega_sum[W];     // out: sum of the solid angles used, for the console summary
+};
 
-/// Photons in pixel (fpixel, spixel) before float storage; the caller skips ROI and mask.
-template <typename Real>
-NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_intensity(const SimParams<Real>& p, int fpixel, int spixel, PixelState& st) {
-  Real I = p.I_bg;
-  Real polar = p.nopolar ? Real(1) : Real(0);
-  Real omega = Real(0);
-  Real capture = Real(0);
-  Vec3<Real> polar_axis = p.polar_axis;
+/// The C's per-pixel computation (nanoBragg.c L2568-L3049) for W adjacent pixels of row spixel
+/// starting at fpixel0, in lockstep: every loop over pixels ("lanes") is independent, so the
+/// CPU runs it in SIMD registers, while each lane follows the C's loop and accumulation order
+/// exactly. W == 1 is the plain per-pixel kernel (GPU threads, row tails, the first pixel).
+/// The caller skips ROI and mask; exact_math selects libm sin/ceil (bit-identical to the C) over
+/// the fast lattice path.
+template <typename Real, int W>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, int fpixel0, int spixel,
+                                                    BlockState<W>& st, Real* value) {
+  Real I[W], polar[W], omega[W], capture[W];
+  for (int w = 0; w < W; ++w) {
+    I[w] = p.I_bg;
+    polar[w] = p.nopolar ? Real(1) : Real(0);
+    omega[w] = Real(0);
+    capture[w] = Real(0);
+    st.switched_off[w] = false;
+    st.omega_sum[w] = 0.0;
+  }
   const int n_orient = p.phisteps * p.domains;
   const Real* cells = st.first_evaluation ? p.cells_first : p.cells;
+  const bool any_post = p.oversample_thick || p.oversample_polar || p.oversample_omega;
+  const Real no_water = p.water_size == Real(0) ? Real(1) : Real(0);
+  const bool square = p.lattice.shape == CrystalShape::Square;
+  // Same as nanoBragg.c's sincg(): axes with N <= 1 contribute a factor of exactly 1.
+  const Real na = p.lattice.Na > Real(1) ? p.lattice.Na : Real(1);
+  const Real nb = p.lattice.Nb > Real(1) ? p.lattice.Nb : Real(1);
+  const Real nc = p.lattice.Nc > Real(1) ? p.lattice.Nc : Real(1);
+  const FTable<Real> F = p.F;
 
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
     const Real Odet = Real(thick_tic) * p.thickstep;
-    capture = (p.thick == Real(0)) ? Real(1) : Real(0);
+    for (int w = 0; w < W; ++w) capture[w] = (p.thick == Real(0)) ? Real(1) : Real(0);
     for (int subS = 0; subS < p.oversample; ++subS) {
       for (int subF = 0; subF < p.oversample; ++subF) {
-        Vec3<Real> d = subpixel_position(p, fpixel, spixel, subF, subS, Odet);
-        const Real airpath = unitize(d);
-        if (omega == Real(0) || p.oversample_omega) omega = pixel_solid_angle(p, airpath);
-        st.omega_sum += double(omega);
-        if (capture == Real(0) || p.oversample_thick) capture = capture_fraction(p, d, thick_tic);
-
+        Real dx[W], dy[W], dz[W];
+        if (p.curved_detector) {
+          for (int w = 0; w < W; ++w) {
+            Vec3<Real> d = subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
+            const Real airpath = unitize(d);
+            if (omega[w] == Real(0) || p.oversample_omega) omega[w] = pixel_solid_angle(p, airpath);
+            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+          }
+        } else {
+          NANOBRAGG_SIMD
+          for (int w = 0; w < W; ++w) {
+            Vec3<Real> d = flat_subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
+            const Real airpath = unitize(d);
+            const Real om = pixel_solid_angle(p, airpath);
+            omega[w] = (omega[w] == Real(0) || p.oversample_omega) ? om : omega[w];
+            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+          }
+        }
+        for (int w = 0; w < W; ++w) st.omega_sum[w] += double(omega[w]);
+        if (p.thick != Real(0)) {
+          for (int w = 0; w < W; ++w) {
+            if (capture[w] == Real(0) || p.oversample_thick) capture[w] = capture_fraction(p, {dx[w], dy[w], dz[w]}, thick_tic);
+          }
+        }
         for (int src = 0; src < p.n_sources; ++src) {
-          Vec3<Real> incident = {-p.source_dir[3 * src], -p.source_dir[3 * src + 1], -p.source_dir[3 * src + 2]};
+          const Real ix = -p.source_dir[3 * src], iy = -p.source_dir[3 * src + 1], iz = -p.source_dir[3 * src + 2];
           const Real lambda = p.source_lambda[src];
-          const Vec3<Real> q = {(d.x - incident.x) / lambda, (d.y - incident.y) / lambda,
-                                (d.z - incident.z) / lambda};
-          const Real stol = Real(0.5) * magnitude(q);
-          if (p.dmin > Real(0) && stol > Real(0) && p.dmin > Real(0.5) / stol) continue;
-          if (polar == Real(0) || p.oversample_polar) {
-            polar = polarization_factor(p.kahn, incident, d, polar_axis);
+          // Masks are Real 0/1 (not bool) so the lane loops vectorize.
+          Real qx[W], qy[W], qz[W], skip[W];
+          NANOBRAGG_SIMD
+          for (int w = 0; w < W; ++w) {
+            qx[w] = (dx[w] - ix) / lambda, qy[w] = (dy[w] - iy) / lambda, qz[w] = (dz[w] - iz) / lambda;
+            const Real stol = Real(0.5) * sqrt(qx[w] * qx[w] + qy[w] * qy[w] + qz[w] * qz[w]);
+            skip[w] = ((p.dmin > Real(0)) & (stol > Real(0)) & (p.dmin > Real(0.5) / stol)) ? Real(1) : Real(0);
           }
-          if (p.exact_math || st.interpolate) {
-            accumulate_exact(p, cells, n_orient, q, st, capture, polar, omega, I);
+          Real skipped = Real(1);
+          for (int w = 0; w < W; ++w) skipped *= skip[w];
+          if (skipped != Real(0)) continue;
+          // Polarization for the first surviving source, again whenever it is exactly 0 (Q27).
+          // Like the C, computing it re-normalizes the diffracted vector used by later sources.
+          if (p.kahn != Real(0)) {
+            for (int w = 0; w < W; ++w) {
+              if (skip[w] == Real(0) && (polar[w] == Real(0) || p.oversample_polar)) {
+                Vec3<Real> inc = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = p.polar_axis;
+                polar[w] = polarization_factor(p.kahn, inc, d, axis);
+                dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+              }
+            }
           } else {
-            accumulate_fast(p, cells, n_orient, q, capture, polar, omega, I);
+            const Vec3<Real> axis0 = p.polar_axis;
+            const bool every_time = p.oversample_polar != 0;
+            NANOBRAGG_SIMD
+            for (int w = 0; w < W; ++w) {
+              Vec3<Real> inc = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = axis0;
+              const Real pf = polarization_factor<Real, false>(p.kahn, inc, d, axis);
+              const bool now = (skip[w] == Real(0)) & ((polar[w] == Real(0)) | every_time);
+              polar[w] = now ? pf : polar[w];
+              dx[w] = now ? d.x : dx[w], dy[w] = now ? d.y : dy[w], dz[w] = now ? d.z : dz[w];
+            }
           }
-          // Every later evaluation of this render sees the stale phi orientation.
-          cells = p.cells;
+          for (int o = 0; o < n_orient; ++o) {
+            const Real* c = cells + o;
+            const int n = n_orient;
+            const Real ax = c[0], ay = c[n], az = c[2 * n], bx = c[3 * n], by = c[4 * n], bz = c[5 * n];
+            const Real cx = c[6 * n], cy = c[7 * n], cz = c[8 * n];
+            Real term[W], keep[W];
+            bool any_interp = false;
+            for (int w = 0; w < W; ++w) any_interp |= st.interpolate[w];
+            if (square && !p.exact_math && !any_interp) {
+              NANOBRAGG_SIMD
+              for (int w = 0; w < W; ++w) {
+                const Real h = ax * qx[w] + ay * qy[w] + az * qz[w];
+                const Real k = bx * qx[w] + by * qy[w] + bz * qz[w];
+                const Real l = cx * qx[w] + cy * qy[w] + cz * qz[w];
+                const Real hr = round_half_down(h), kr = round_half_down(k), lr = round_half_down(l);
+                const Real F_latt = sincg_offset(h - hr, na) * sincg_offset(k - kr, nb) * sincg_offset(l - lr, nc);
+                const Real F_cell = nearest_F_branchless(F, int(hr), int(kr), int(lr));
+                term[w] = F_cell * F_cell * F_latt * F_latt;
+                // A zero lattice factor skips the term (and the oversample_* products) unless water is on.
+                keep[w] = ((skip[w] == Real(0)) & !((F_latt == Real(0)) & (no_water != Real(0)))) ? Real(1) : Real(0);
+              }
+            } else {
+              for (int w = 0; w < W; ++w) {
+                const Real h = ax * qx[w] + ay * qy[w] + az * qz[w];
+                const Real k = bx * qx[w] + by * qy[w] + bz * qz[w];
+                const Real l = cx * qx[w] + cy * qy[w] + cz * qz[w];
+                int h0, k0, l0;
+                if (p.exact_math) {
+                  h0 = int(ceil(h - Real(0.5))), k0 = int(ceil(k - Real(0.5))), l0 = int(ceil(l - Real(0.5)));
+                } else {
+                  h0 = int(round_half_down(h)), k0 = int(round_half_down(k)), l0 = int(round_half_down(l));
+                }
+                const Real F_latt = (square && !p.exact_math)
+                                        ? sincg_offset(h - Real(h0), na) * sincg_offset(k - Real(k0), nb) *
+                                              sincg_offset(l - Real(l0), nc)
+                                        : lattice_factor(p.lattice, h, k, l, h0, k0, l0);
+                keep[w] = (skip[w] == Real(0) && !(F_latt == Real(0) && no_water != Real(0))) ? Real(1) : Real(0);
+                Real F_cell = F.default_F;
+                if (keep[w] != Real(0)) {
+                  if (st.interpolate[w] && interpolation_out_of_range(F, h, k, l)) {
+                    st.interpolate[w] = false;
+                    st.switched_off[w] = true;
+                  }
+                  F_cell = st.interpolate[w] ? interpolate_F(F, h, k, l) : nearest_F(F, h0, k0, l0);
+                }
+                term[w] = F_cell * F_cell * F_latt * F_latt;
+              }
+            }
+            if (!any_post) {
+              NANOBRAGG_SIMD
+              for (int w = 0; w < W; ++w) I[w] += keep[w] != Real(0) ? term[w] : Real(0);
+            } else {
+              for (int w = 0; w < W; ++w) {
+                if (keep[w] == Real(0)) continue;
+                I[w] += term[w];
+                if (p.oversample_thick) I[w] *= capture[w];
+                if (p.oversample_polar) I[w] *= polar[w];
+                if (p.oversample_omega) I[w] *= omega[w];
+              }
+            }
+          }
+          // Every later evaluation of this render sees the stale phi orientation (W == 1 here).
+          if (skip[0] == Real(0)) cells = p.cells;
         }
       }
     }
   }
-  Real value = p.r_e_sqr * p.fluence * I / p.steps;
-  if (!p.oversample_thick) value *= capture;
-  if (!p.oversample_polar) value *= polar;
-  if (!p.oversample_omega) value *= omega;
+  for (int w = 0; w < W; ++w) {
+    Real v = p.r_e_sqr * p.fluence * I[w] / p.steps;
+    if (!p.oversample_thick) v *= capture[w];
+    if (!p.oversample_polar) v *= polar[w];
+    if (!p.oversample_omega) v *= omega[w];
+    value[w] = v;
+  }
+}
+
+/// What one pixel's computation carries in and out besides its value.
+struct PixelState {
+  bool first_evaluation;  // in: this pixel starts the render (stale-phi quirk uses cells_first)
+  bool interpolate;       // in/out: tricubic interpolation still on (Q8)
+  bool switched_off;      // out: this pixel switched interpolation off
+  double omega_sum;       // out: sum of the solid angles used, for the console summary
+};
+
+/// Photons in pixel (fpixel, spixel) before float storage; the caller skips ROI and mask.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_intensity(const SimParams<Real>& p, int fpixel, int spixel,
+                                                        PixelState& st) {
+  BlockState<1> b;
+  b.first_evaluation = st.first_evaluation;
+  b.interpolate[0] = st.interpolate;
+  Real value;
+  pixel_block<Real, 1>(p, fpixel, spixel, b, &value);
+  st.interpolate = b.interpolate[0];
+  st.switched_off = b.switched_off[0];
+  st.omega_sum = b.omega_sum[0];
   st.first_evaluation = false;
   return value;
 }
