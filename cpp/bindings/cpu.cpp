@@ -11,16 +11,11 @@
 #include "common.hpp"
 #include "nanobragg/cpu/simulate.hpp"
 #include "nanobragg/sim_params.hpp"
+#include "render_cpu.hpp"
 
 namespace nanobragg::bindings {
 
 namespace {
-/// Cancel flag and progress counter shared between Python and a running render.
-struct RenderControls {
-  std::atomic<int> cancel{0};
-  std::atomic<std::int64_t> progress{0};
-};
-
 // Ctrl-C during a render: the GIL is released, so Python's own handler cannot run until the
 // render returns; this handler only raises the cancel flag (async-signal-safe) and the caller
 // turns a cancelled render into KeyboardInterrupt.
@@ -61,13 +56,20 @@ cpu::RenderStats run(const Prepared& p, Out* out, const std::uint16_t* mask, int
   if (c) control.cancel = &c->cancel, control.progress = &c->progress;
   return cpu::render<Real, Out>(sp, out, threads, control);
 }
+}  // namespace
 
 template <typename Out>
-cpu::RenderStats dispatch(const Prepared& p, Out* out, const std::uint16_t* mask, bool single, int threads,
-                          RenderControls* c) {
-  return single ? run<float, Out>(p, out, mask, threads, c) : run<double, Out>(p, out, mask, threads, c);
+cpu::RenderStats render_on_cpu(const Prepared& p, Out* out, const std::uint16_t* mask, bool single, int threads,
+                               RenderControls* controls, bool catch_sigint) {
+  RenderControls local;
+  if (catch_sigint && !controls) controls = &local;
+  SigintGuard guard(catch_sigint ? &controls->cancel : nullptr);
+  return single ? run<float, Out>(p, out, mask, threads, controls) : run<double, Out>(p, out, mask, threads, controls);
 }
-}  // namespace
+template cpu::RenderStats render_on_cpu<float>(const Prepared&, float*, const std::uint16_t*, bool, int,
+                                               RenderControls*, bool);
+template cpu::RenderStats render_on_cpu<double>(const Prepared&, double*, const std::uint16_t*, bool, int,
+                                                RenderControls*, bool);
 
 void add_cpu(py::module_& m) {
   py::class_<RenderControls>(m, "RenderControls", "Cancel flag and progress counter for a running render.")
@@ -100,8 +102,6 @@ void add_cpu(py::module_& m) {
             throw py::type_error("out must have shape (" + std::to_string(s) + ", " + std::to_string(f) + ")");
           }
         };
-        RenderControls local_controls;
-        if (catch_sigint && !controls) controls = &local_controls;
         cpu::RenderStats stats;
         py::array arr = py::isinstance<py::array>(out) ? py::reinterpret_borrow<py::array>(out) : py::array();
         if (py::isinstance<py::array>(out) && arr.dtype().is(py::dtype::of<float>())) {
@@ -109,15 +109,13 @@ void add_cpu(py::module_& m) {
           check_shape(a);
           float* ptr = a.mutable_data();
           py::gil_scoped_release release;
-          SigintGuard guard(catch_sigint ? &controls->cancel : nullptr);
-          stats = dispatch<float>(p, ptr, mask_ptr, single, threads, controls);
+          stats = render_on_cpu<float>(p, ptr, mask_ptr, single, threads, controls, catch_sigint);
         } else {
           auto a = writable_image<double>(out, "out");  // raises TypeError for anything else
           check_shape(a);
           double* ptr = a.mutable_data();
           py::gil_scoped_release release;
-          SigintGuard guard(catch_sigint ? &controls->cancel : nullptr);
-          stats = dispatch<double>(p, ptr, mask_ptr, single, threads, controls);
+          stats = render_on_cpu<double>(p, ptr, mask_ptr, single, threads, controls, catch_sigint);
         }
         py::dict d;
         d["omega_sum"] = stats.omega_sum;

@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   nb::add_setup(m);
   nb::add_cpu(m);
   nb::add_random(m);
+  nb::add_io(m);
 }

@@ -7,6 +7,7 @@
 
 #include "arrays.hpp"
 #include "common.hpp"
+#include "nanobragg/io/images.hpp"
 #include "nanobragg/random.hpp"
 #include "nanobragg/setup.hpp"
 
@@ -45,37 +46,16 @@ void add_random(py::module_& m) {
       [](py::object image, long seed, std::array<int, 4> roi, double adc, const Prepared* prepared) {
         auto img = readonly_array<float>(image, "image");
         if (img.ndim() != 2) throw py::type_error("image must be 2-D");
-        const py::ssize_t s = img.shape(0), f = img.shape(1);
-        py::array_t<std::uint16_t> out({s, f});
-        RandomState st;
-        if (prepared) st = prepared->rng;  // the C shares one shuffle table across streams
-        double photons = 0;
-        long overloads = 0;
+        NoiseResult r;
         {
           py::gil_scoped_release release;
-          const float* in = img.data();
-          std::uint16_t* o = out.mutable_data();
-          for (py::ssize_t y = 0; y < s; ++y) {
-            for (py::ssize_t x = 0; x < f; ++x) {
-              const py::ssize_t i = y * f + x;
-              if (x < roi[0] || x > roi[1] || y < roi[2] || y > roi[3]) {
-                o[i] = 0;
-                continue;
-              }
-              double v = poidev(in[i], &seed, st);
-              photons += v;
-              v += adc;
-              if (v > 65535.0) {
-                v = 65535.0;
-                ++overloads;
-              }
-              // The C casts negative values to uint16 (undefined); clamp at 0 instead.
-              if (v < 0.0) v = 0.0;
-              o[i] = static_cast<std::uint16_t>(v);
-            }
-          }
+          // The C shares one shuffle table across its random streams (Q16).
+          r = noise_image(img.data(), int(img.shape(1)), int(img.shape(0)), {roi[0], roi[1], roi[2], roi[3]}, adc,
+                          seed, prepared ? prepared->rng : RandomState{});
         }
-        return py::make_tuple(out, photons, overloads);
+        py::array_t<std::uint16_t> out({img.shape(0), img.shape(1)});
+        std::copy(r.pixels.begin(), r.pixels.end(), out.mutable_data());
+        return py::make_tuple(out, r.photons, r.overloads);
       },
       py::arg("image"), py::arg("seed"), py::arg("roi"), py::arg("adc"), py::arg("prepared") = nullptr,
       "Poisson noise image of a float32 image, drawn in raster order over the ROI as the C does.\n"

@@ -122,41 +122,7 @@ void add_setup(py::module_& m) {
           "Set the unrotated real-space cell axes (m), re-deriving reciprocal vectors, size in cells,\n"
           "automatic oversampling and the orientation table.");
 
-  m.def(
-      "prepare",
-      [](const Options& opt, py::object F_values, std::array<int, 6> bounds, std::int64_t hkls,
-         py::object source_xyz, py::object source_lambda) {
-        FTableData F;
-        F.h_min = bounds[0], F.h_max = bounds[1], F.k_min = bounds[2], F.k_max = bounds[3];
-        F.l_min = bounds[4], F.l_max = bounds[5], F.hkls = hkls;
-        if (!F_values.is_none()) {
-          auto arr = readonly_array<double>(F_values, "F_values");
-          const std::size_t expected = std::size_t(F.h_max - F.h_min + 2) * (F.k_max - F.k_min + 2) * (F.l_max - F.l_min + 2);
-          if (std::size_t(arr.size()) != expected) {
-            throw py::value_error("F_values has " + std::to_string(arr.size()) + " entries; bounds need " +
-                                  std::to_string(expected));
-          }
-          F.values.assign(arr.data(), arr.data() + arr.size());
-        } else if (hkls != 0) {
-          throw py::value_error("hkls > 0 needs F_values");
-        }
-        SourceList sources;
-        if (!source_xyz.is_none()) {
-          auto xyz = readonly_array<double>(source_xyz, "source_xyz");
-          auto lam = readonly_array<double>(source_lambda, "source_lambda");
-          if (xyz.size() != 3 * lam.size()) throw py::value_error("source_xyz must be (n, 3) for n wavelengths");
-          sources.xyz.assign(xyz.data(), xyz.data() + xyz.size());
-          sources.lambda.assign(lam.data(), lam.data() + lam.size());
-        }
-        try {
-          return prepare(opt, std::move(F), sources);
-        } catch (const std::invalid_argument& e) {
-          throw py::value_error(e.what());
-        }
-      },
-      py::arg("options"), py::arg("F_values") = py::none(), py::arg("F_bounds") = std::array<int, 6>{0, 0, 0, 0, 0, 0},
-      py::arg("hkls") = 0, py::arg("source_xyz") = py::none(), py::arg("source_lambda") = py::none(),
-      "Derive detector, sampling, crystal, sources and orientations from options and loaded inputs.");
+
 }
 
 }  // namespace nanobragg::bindings

@@ -11,86 +11,18 @@ from . import io as nbio
 from .options import Request
 
 
-class UsageError(ValueError):
-    """The run lacks a crystal (no -cell or -mat) or structure factors (no -hkl, dump or -default_F)."""
-
-
-def load_structure_factors(req: Request, messages: list) -> nbio.FTable:
-    """-hkl (then write the dump), else a dump file left by an earlier run, else none (Q19)."""
-    opt = req.options
-    if req.hkl is not None:
-        from . import structure_factors as sf
-
-        if sf.is_reflection_file(req.hkl):  # MTZ / mmCIF through gemmi, expanded to P1
-            table = sf.read_reflections(req.hkl, getattr(req, "mtz_column", None), opt.default_F)
-        else:
-            table = nbio.read_hkl(req.hkl, opt.default_F)
-        try:
-            nbio.write_fdump(req.dump, table)
-            messages.append(f"writing dump file for next time: {req.dump}")
-        except OSError:
-            messages.append(f"WARNING: unable to open dump file: {req.dump}")
-        return table
-    if os.path.exists(req.dump):
-        messages.append(f"reading Fs from {req.dump}")
-        return nbio.read_fdump(req.dump)
-    return nbio.FTable.empty()
-
-
-def check_usage(req: Request) -> None:
-    opt = req.options
-    no_F = req.hkl is None and not os.path.exists(req.dump) and opt.default_F == 0.0
-    no_cell = req.mat is None and opt.cell[0] == 0.0
-    if no_F or no_cell:
-        what = "structure factors (-hkl, a dump file or -default_F)" if no_F else "a crystal (-cell or -mat)"
-        raise UsageError(f"no {what} given")
-
-
-def prepare_request(req: Request, messages: Optional[list] = None) -> "_core.Prepared":
-    """Read every input file of req and derive the run (geometry, crystal, sources, ...)."""
-    messages = [] if messages is None else messages
-    check_usage(req)
-    opt = req.options
-    if req.mat is not None:
-        opt.matrix = tuple(nbio.read_matrix(req.mat).ravel())
-        opt.has_matrix = True
-    table = load_structure_factors(req, messages)
-    xyz = lam = None
-    if req.sourcefile is not None:
-        xyz, lam = nbio.read_sourcefile(req.sourcefile)
-    if req.stol is not None:
-        nbio._read_bytes(req.stol, "S(Q)")  # read and unused, as in the C
-    values = None if table.values is None else np.ascontiguousarray(table.values.ravel())
-    return _core.prepare(opt, values, table.bounds, table.hkls, xyz, lam)
-
-
-def check_memory(prepared, bytes_per_pixel: int = 8 + 4 + 2 + 2) -> None:
-    """Refuse a detector whose images would not fit in memory, before allocating anything.
-
-    bytes_per_pixel: the float64 image, its float32 copy and the two uint16 SMV images.
-    """
-    g = prepared.geometry
-    need = int(g["fpixels"]) * int(g["spixels"]) * bytes_per_pixel
-    try:
-        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    if need > avail:
-        raise nbio.InputError(
-            f"detector of {g['fpixels']} x {g['spixels']} pixels needs about {need / 2**30:.1f} GiB; "
-            f"this machine has {avail / 2**30:.1f} GiB")
+from .pipeline import UsageError, check_memory, check_usage, prepare_request  # noqa: E402,F401 (re-exported)
 
 
 def mask_array(req: Request, prepared) -> Optional[np.ndarray]:
-    if req.mask_image is None:
+    """The -mask pixels as a uint16 (spixels, fpixels) array, checked against the detector."""
+    from .pipeline import mask_bytes
+
+    raw = mask_bytes(req, prepared)
+    if raw is None:
         return None
     g = prepared.geometry
-    data = req.mask_image.data
-    if data.shape != (g["spixels"], g["fpixels"]):
-        raise nbio.InputError(
-            f"mask file '{req.mask}': {data.shape[1]}x{data.shape[0]} pixels, detector is "
-            f"{g['fpixels']}x{g['spixels']}")
-    return np.ascontiguousarray(data, dtype=np.uint16)
+    return np.frombuffer(raw, dtype=np.uint16).reshape(g["spixels"], g["fpixels"])
 
 
 def render(prepared, out, mask=None, precision: str = "double", threads: int = 0, controls=None,
@@ -216,16 +148,13 @@ class Simulator:
         if c.matrix_file is None and not opt.user_cell:
             raise UsageError("no a crystal (crystal.cell, crystal.matrix_file or crystal.orientation) given")
         if c.matrix_file is not None:
-            opt.matrix = tuple(nbio.read_matrix(c.matrix_file).ravel())
+            opt.matrix = nbio.read_matrix(c.matrix_file)
             opt.has_matrix = True
         table = load_config_structure_factors(config)
         if table.hkls == 0 and opt.default_F == 0.0:
             raise UsageError("no structure factors (hkl_file, structure_factors, a dump file or default_F) given")
-        xyz = lam = None
-        if config.sourcefile is not None:
-            xyz, lam = nbio.read_sourcefile(config.sourcefile)
-        values = None if table.values is None else np.ascontiguousarray(table.values.ravel(), dtype=np.float64)
-        self.prepared = _core.prepare(opt, values, table.bounds, table.hkls, xyz, lam)
+        xyz, lam = ([], []) if config.sourcefile is None else nbio.read_sourcefile(config.sourcefile)
+        self.prepared = _core.prepare(opt, table.to_native(), xyz, lam)
         self._base = copy_options(self.prepared.options)
         self._default_key = self._key(c.misset_deg, c.orientation, c.phi_start_deg, c.osc_deg, c.mosaic_seed)
         self._state = self._key(c.misset_deg, None, c.phi_start_deg, c.osc_deg, c.mosaic_seed)

@@ -17,6 +17,8 @@ USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the optio
        nanobragg-ext -cell a b c alpha beta gamma -default_F F [options]
        nanobragg-ext demo   render the built-in default case (1024x1024 still of a cubic crystal)
        nanobragg-ext info   version, build and OpenMP threads
+       nanobragg-ext dataset <options> --sweep START WIDTH FRAMES | --stills N --seed S  --out file.h5
+                            a whole dataset to NeXus/NXmx HDF5 (see nanobragg-ext dataset -h)
 See README.md for the full option list."""
 
 DEMO_ARGS = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "5",
@@ -24,9 +26,9 @@ DEMO_ARGS = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100"
              "-misset", "10", "20", "30", "-seed", "1", "-noprogress"]
 
 
-def _render_with_progress(api, prepared, image, mask, req):
+def _render_with_progress(prepared, mask, req):
     """Render in this (main) thread with Ctrl-C caught by the native code; a helper thread draws
-    the progress bar. Raises KeyboardInterrupt when the render was cancelled."""
+    the progress bar. Returns (image, stats); raises KeyboardInterrupt when cancelled."""
     from . import _core
 
     controls = _core.RenderControls()
@@ -35,7 +37,8 @@ def _render_with_progress(api, prepared, image, mask, req):
     if req.progress and sys.stdout.isatty():
         try:
             from tqdm import tqdm
-            bar = tqdm(total=image.size, unit="px", unit_scale=True, leave=False)
+            g = prepared.geometry
+            bar = tqdm(total=g["fpixels"] * g["spixels"], unit="px", unit_scale=True, leave=False)
         except ImportError:
             bar = None
 
@@ -48,8 +51,17 @@ def _render_with_progress(api, prepared, image, mask, req):
     if drawer is not None:
         drawer.start()
     try:
-        stats = api.render(prepared, image, mask, req.precision, req.threads, controls,
-                           catch_sigint=req.device == "cpu", backend=req.device)
+        if req.device == "cpu":
+            image, stats = _core.render_image32(prepared, mask, req.precision, req.threads, True, controls)
+        else:  # the GPU path copies the image back once, then writes the same files
+            import numpy as np
+
+            from . import api
+
+            image = np.zeros((prepared.geometry["spixels"], prepared.geometry["fpixels"]), dtype=np.float32)
+            m = None if mask is None else np.frombuffer(mask, dtype=np.uint16).reshape(image.shape)
+            stats = api.render(prepared, image, m, req.precision, req.threads, controls, backend=req.device)
+            image = _core.Image32.from_array(image)
     finally:
         done.set()
         if drawer is not None:
@@ -57,23 +69,19 @@ def _render_with_progress(api, prepared, image, mask, req):
             bar.close()
     if stats["cancelled"]:
         raise KeyboardInterrupt
-    return stats
+    return image, stats
 
 
 def run(argv: List[str], out=None) -> int:
-    import numpy as np
-
-    out = sys.stdout if out is None else out
-    from . import api, outputs
-    from . import io as nbio
+    from . import pipeline
     from .options import parse_args
 
+    out = sys.stdout if out is None else out
     req = parse_args(argv)
     messages: list = []
-    prepared = api.prepare_request(req, messages)
-    api.check_memory(prepared)
-    mask = api.mask_array(req, prepared)
-    g = prepared.geometry
+    prepared = pipeline.prepare_request(req, messages)
+    pipeline.check_memory(prepared)
+    mask = pipeline.mask_bytes(req, prepared)
     s = prepared.sampling
     for w in prepared.warnings:
         print(w, file=out)
@@ -81,39 +89,30 @@ def run(argv: List[str], out=None) -> int:
         print(m, file=out)
     _print_summary(prepared, req, out)
 
-    image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float64)
-    stats = _render_with_progress(api, prepared, image, mask, req)
+    image, stats = _render_with_progress(prepared, mask, req)
     if stats["interpolation_switched_off"]:
         print("WARNING: out of range for three point interpolation: interpolation turned off", file=out)
-    image32 = image.astype(np.float32)
-    steps = s["steps"]
-    omega = stats["omega_sum"] / steps
-    print(f"solid angle subtended by detector = {omega:g} steradian ( {100 * omega / 4 / np.pi:g}% sphere)", file=out)
-
-    roi = g["roi"]
-    st = outputs.image_stats(image32, roi, mask)
-    nbio.write_float_image(req.floatfile, image32)
-    print(f"writing {req.floatfile} as {image32.size} 4-byte floats", file=out)
-    print(f"max_I = {st.max_I:g}", file=out)
-    print(f"mean= {st.mean:g} rms= {st.rms:g} rmsd= {st.rmsd:g}", file=out)
-    scale = outputs.int_scale(req.intfile_scale, st.max_I)
-    print(f"intfile_scale = {scale:g}", file=out)
-    header = nbio.smv_header(outputs.header_values(prepared))
-    nbio.write_smv(req.intfile, header, outputs.int_image(image32, scale, req.adc, roi))
+    omega = stats["omega_sum"] / s["steps"]
+    print(f"solid angle subtended by detector = {omega:g} steradian ( {100 * omega / 4 / 3.141592653589793:g}% sphere)",
+          file=out)
+    res = pipeline.write_outputs(image, prepared, req, mask)
+    st = res["stats"]
+    print(f"writing {req.floatfile} as {image.fpixels * image.spixels} 4-byte floats", file=out)
+    print(f"max_I = {st['max_I']:g}", file=out)
+    print(f"mean= {st['mean']:g} rms= {st['rms']:g} rmsd= {st['rmsd']:g}", file=out)
+    print(f"intfile_scale = {res['int_scale']:g}", file=out)
     print(f"writing {req.intfile} as 2-byte integers", file=out)
     if req.write_pgm:
-        pscale = outputs.pgm_scale(req.pgm_scale, scale, st.rmsd)
-        print(f"pgm_scale = {pscale:g}", file=out)
-        nbio.write_atomic(req.pgmfile, nbio.pgm_bytes(outputs.pgm_image(image32, pscale, roi), pscale))
+        print(f"pgm_scale = {res['pgm_scale']:g}", file=out)
         print(f"writing {req.pgmfile} as 1-byte integers", file=out)
     if req.write_noise:
-        noisy, photons, overloads = outputs.noise_image(image32, req.seed, roi, req.adc, prepared)
-        print(f"{photons:.0f} photons on noise image ({overloads} overloads)", file=out)
-        nbio.write_smv(req.noisefile, header, noisy)
+        print(f"{res['photons']:.0f} photons on noise image ({res['overloads']} overloads)", file=out)
         print(f"writing {req.noisefile} as 2-byte integers", file=out)
     if req.pngfile:  # nanobragg-ext only: a log-scaled preview (needs Pillow or matplotlib)
+        import numpy as np
+
         from .preview import write_png
-        write_png(req.pngfile, image32)
+        write_png(req.pngfile, np.asarray(image))
         print(f"writing {req.pngfile} as a log-scaled PNG preview", file=out)
     return 0
 
@@ -163,8 +162,15 @@ def cmd_demo(argv: List[str]) -> int:
     return run(DEMO_ARGS + argv)
 
 
+def cmd_dataset(argv: List[str]) -> int:
+    from .dataset import main as dataset_main
+
+    return dataset_main(argv)
+
+
 SUBCOMMANDS = {
     "info": (cmd_info, "version, build and OpenMP threads"),
+    "dataset": (cmd_dataset, "a rotation sweep or still series to NeXus/NXmx HDF5 on Dask (see dataset -h)"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
 }
 
@@ -176,9 +182,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]][0](argv[1:])
-    from .api import UsageError
     from .io import InputError
     from .options import OptionError
+    from .pipeline import UsageError
 
     try:
         return run(argv)

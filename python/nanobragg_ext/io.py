@@ -10,13 +10,15 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
-import numpy as np
+from . import _core
 
+# NumPy is imported inside the functions that return arrays: the command line reads and writes
+# every file without it, and starts faster for that.
 
-class InputError(ValueError):
-    """An input file is missing, unreadable or malformed."""
+#: An input file is missing, unreadable or malformed (a ValueError; raised by the native readers too).
+InputError = _core.InputError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,106 +65,72 @@ class FTable:
     def empty() -> "FTable":
         return FTable(None, (0, 0, 0, 0, 0, 0), 0)
 
+    def to_native(self) -> Optional["_core.FTableData"]:
+        """The table as the native core holds it (None for no table)."""
+        if self.values is None:
+            return None
+        import numpy as np
+
+        raw = np.ascontiguousarray(self.values, dtype=np.float64).tobytes()
+        return _core.FTableData.from_bytes(tuple(self.bounds), int(self.hkls), raw)
+
+    @staticmethod
+    def from_native(table: "_core.FTableData") -> "FTable":
+        import numpy as np
+
+        b = table.bounds
+        shape = (b[1] - b[0] + 2, b[3] - b[2] + 2, b[5] - b[4] + 2)
+        values = np.frombuffer(table.values_bytes(), dtype=np.float64).reshape(shape).copy()
+        return FTable(values, tuple(b), int(table.hkls))
+
 
 def read_hkl(path: str, default_F: float = 0.0) -> FTable:
     """Read an ``h k l F`` text file the way nanoBragg.c does (L2140-L2225)."""
-    text = _read_bytes(path, "HKL").decode("latin-1")
-    tokens = text.split()
-    if len(tokens) % 4 != 0:
-        raise InputError(f"HKL file '{path}': {len(tokens)} numbers, not a multiple of 4 (h k l F per line)")
-    try:
-        data = np.array([float(t) for t in tokens], dtype=np.float64).reshape(-1, 4)
-    except ValueError:
-        bad = next(t for t in tokens if not _is_float(t))
-        raise InputError(f"HKL file '{path}': '{bad}' is not a number") from None
-    if data.shape[0] == 0:
-        raise InputError(f"HKL file '{path}': no reflections")
-    if not np.all(np.isfinite(data)):
-        raise InputError(f"HKL file '{path}': contains non-finite numbers")
-    hkl = data[:, :3]
-    if np.any(hkl != np.round(hkl)):
-        raise InputError(f"HKL file '{path}': Miller indices must be integers")
-    idx = hkl.astype(np.int64)
-    lo = idx.min(axis=0)
-    hi = idx.max(axis=0)
-    rng = hi - lo + 1
-    if np.prod(rng + 1) > 2_000_000_000 // 8:
-        raise InputError(f"HKL file '{path}': index ranges {tuple(rng)} are too large for a dense table")
-    table = np.zeros(tuple(rng + 1), dtype=np.float64)
-    if default_F != 0.0:
-        table[: rng[0], : rng[1], : rng[2]] = default_F
-    table[idx[:, 0] - lo[0], idx[:, 1] - lo[1], idx[:, 2] - lo[2]] = data[:, 3]
-    bounds = (int(lo[0]), int(hi[0]), int(lo[1]), int(hi[1]), int(lo[2]), int(hi[2]))
-    return FTable(table, bounds, int(data.shape[0]))
-
-
-def _is_float(t: str) -> bool:
-    try:
-        float(t)
-        return True
-    except ValueError:
-        return False
+    return FTable.from_native(_core.read_hkl(path, default_F))
 
 
 def write_fdump(path: str, table: FTable) -> None:
     """Write the Fdump cache: ``"h_min h_max k_min k_max l_min l_max\\n\\f"`` then native doubles."""
-    header = ("%d %d %d %d %d %d\n\f" % table.bounds).encode("ascii")
-    write_atomic(path, header + np.ascontiguousarray(table.values, dtype=np.float64).tobytes())
+    _core.write_fdump(path, table.to_native())
 
 
 def read_fdump(path: str) -> FTable:
     """Read an Fdump cache written by nanoBragg or by :func:`write_fdump`."""
-    raw = _read_bytes(path, "dump")
-    nl = raw.find(b"\n")
-    if nl < 0 or nl + 1 >= len(raw) or raw[nl + 1:nl + 2] != b"\f":
-        raise InputError(f"dump file '{path}': not an Fdump file (no header line and form feed)")
-    try:
-        b = tuple(int(x) for x in raw[:nl].split())
-    except ValueError:
-        raise InputError(f"dump file '{path}': malformed header") from None
-    if len(b) != 6:
-        raise InputError(f"dump file '{path}': header needs 6 integers")
-    rng = (b[1] - b[0] + 1, b[3] - b[2] + 1, b[5] - b[4] + 1)
-    if min(rng) < 1:
-        raise InputError(f"dump file '{path}': empty index range in header")
-    shape = (rng[0] + 1, rng[1] + 1, rng[2] + 1)
-    body = raw[nl + 2:]
-    need = 8 * shape[0] * shape[1] * shape[2]
-    if len(body) < need:
-        raise InputError(f"dump file '{path}': truncated ({len(body)} of {need} data bytes)")
-    values = np.frombuffer(body[:need], dtype=np.float64).reshape(shape).copy()
-    return FTable(values, b, rng[0] * rng[1] * rng[2])
+    return FTable.from_native(_core.read_fdump(path))
 
 
 # ---------------------------------------------------------------------------------------------
 # matrices and sources
 
-def read_matrix(path: str) -> np.ndarray:
-    """First nine numbers of a MOSFLM matrix file, as a 3x3 array (row r = component r of a*, b*, c*)."""
+def read_matrix(path: str) -> Tuple[float, ...]:
+    """First nine numbers of a MOSFLM matrix file, row-major (row r = component r of a*, b*, c*)."""
     tokens = _read_bytes(path, "matrix").decode("latin-1").split()
     if len(tokens) < 9:
         raise InputError(f"matrix file '{path}': needs 9 numbers, found {len(tokens)}")
     try:
-        m = np.array([float(t) for t in tokens[:9]], dtype=np.float64)
+        m = [float(t) for t in tokens[:9]]
     except ValueError:
         raise InputError(f"matrix file '{path}': the first 9 entries must be numbers") from None
-    if not np.all(np.isfinite(m)):
+    if not all(math.isfinite(x) for x in m):
         raise InputError(f"matrix file '{path}': contains non-finite numbers")
-    if np.linalg.det(m.reshape(3, 3)) == 0:
+    det = (m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
+           m[2] * (m[3] * m[7] - m[4] * m[6]))
+    if det == 0:
         raise InputError(f"matrix file '{path}': the reciprocal vectors are degenerate")
-    return m.reshape(3, 3)
+    return tuple(m)
 
 
 _DELIMS = re.compile(r"[ \t,;:!]+")
 
 
-def read_sourcefile(path: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Sources as (positions (n,3) in m, wavelengths (n,) in m); missing columns are NaN.
+def read_sourcefile(path: str) -> Tuple[List[float], List[float]]:
+    """Sources as (positions, 3 per source, in m; wavelengths in m); missing columns are NaN.
 
     Columns: X Y Z weight wavelength, separated by whitespace or ``,;:!`` (nanoBragg.c
     read_text_file). The weight column is read and ignored, as in the C.
     """
-    rows = []
+    xyz: List[float] = []
+    lam: List[float] = []
     for lineno, line in enumerate(_read_bytes(path, "source").decode("latin-1").splitlines(), 1):
         fields = [f for f in _DELIMS.split(line.strip()) if f]
         if not fields:
@@ -175,11 +143,12 @@ def read_sourcefile(path: str) -> Tuple[np.ndarray, np.ndarray]:
             raise InputError(f"source file '{path}' line {lineno}: not a number in '{line.strip()}'") from None
         if not all(math.isfinite(v) for v in vals):
             raise InputError(f"source file '{path}' line {lineno}: non-finite number")
-        rows.append(vals + [math.nan] * (5 - len(vals)))
-    if not rows:
+        vals += [math.nan] * (5 - len(vals))
+        xyz += vals[:3]
+        lam.append(vals[4])
+    if not lam:
         raise InputError(f"source file '{path}': no sources")
-    a = np.array(rows, dtype=np.float64)
-    return np.ascontiguousarray(a[:, :3]), np.ascontiguousarray(a[:, 4])
+    return xyz, lam
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +160,14 @@ class SMVImage:
     header_bytes: int
     width: int    # SIZE1, fast
     height: int   # SIZE2, slow
-    data: np.ndarray  # uint16, shape (height, width)
+    pixels: bytes  # native-order uint16, height x width
+
+    @property
+    def data(self):
+        """The pixels as a (height, width) uint16 NumPy array (a view of the bytes)."""
+        import numpy as np
+
+        return np.frombuffer(self.pixels, dtype=np.uint16).reshape(self.height, self.width)
 
     def value(self, key: str) -> float:
         """nanoBragg's ValueOf(): the number after the '=' following the LAST occurrence of key."""
@@ -211,21 +187,20 @@ def read_smv(path: str) -> SMVImage:
     if not raw.startswith(b"{\nHEADER_BYT"):
         raise InputError(f"SMV file '{path}': does not look like an SMV/ADSC image")
     head = raw[:512].split(b"\0", 1)[0].decode("latin-1")
-    probe = SMVImage(head, 512, 0, 0, np.zeros((0, 0), np.uint16))
+    probe = SMVImage(head, 512, 0, 0, b"")
     nbytes = int(probe.value("HEADER_BYTES"))
     if nbytes < 32 or nbytes > len(raw):
         raise InputError(f"SMV file '{path}': bad HEADER_BYTES")
     head = raw[:nbytes].split(b"\0", 1)[0].decode("latin-1")
-    probe = SMVImage(head, nbytes, 0, 0, probe.data)
+    probe = SMVImage(head, nbytes, 0, 0, b"")
     w, h = int(probe.value("SIZE1")), int(probe.value("SIZE2"))
     if w <= 0 or h <= 0:
         raise InputError(f"SMV file '{path}': SIZE1/SIZE2 missing or not positive")
     need = nbytes + 2 * w * h
     if len(raw) < need:
         raise InputError(f"SMV file '{path}': truncated ({len(raw)} of {need} bytes)")
-    order = "<" if "little_endian" in head or "BYTE_ORDER" not in head else ">"
-    data = np.frombuffer(raw[nbytes:need], dtype=order + "u2").reshape(h, w).astype(np.uint16)
-    return SMVImage(head, nbytes, w, h, data)
+    # Same as nanoBragg.c: the pixels are taken in native order whatever BYTE_ORDER says.
+    return SMVImage(head, nbytes, w, h, raw[nbytes:need])
 
 
 def smv_header(values: Dict[str, object]) -> bytes:
@@ -252,31 +227,41 @@ def smv_header(values: Dict[str, object]) -> bytes:
     return text + b" " * (512 - len(text))
 
 
-def write_smv(path: str, header: bytes, pixels: np.ndarray) -> None:
+def write_smv(path: str, header: bytes, pixels) -> None:
     """Write an SMV image: a 512-byte header (see :func:`smv_header`) and little-endian uint16 pixels."""
+    import numpy as np
+
     write_atomic(path, header + np.ascontiguousarray(pixels, dtype="<u2").tobytes())
 
 
-def write_float_image(path: str, image: np.ndarray) -> None:
+def write_float_image(path: str, image) -> None:
     """Raw little-endian float32, slow index outer (nanoBragg's floatimage.bin)."""
+    import numpy as np
+
     write_atomic(path, np.ascontiguousarray(image, dtype="<f4").tobytes())
 
 
-def read_float_image(path: str, shape: Tuple[int, int]) -> np.ndarray:
+def read_float_image(path: str, shape: Tuple[int, int]):
+    import numpy as np
+
     raw = _read_bytes(path, "float image")
     if len(raw) != 4 * shape[0] * shape[1]:
         raise InputError(f"float image '{path}': {len(raw)} bytes, expected {4 * shape[0] * shape[1]}")
     return np.frombuffer(raw, dtype="<f4").reshape(shape)
 
 
-def pgm_bytes(pixels: np.ndarray, scale: float) -> bytes:
+def pgm_bytes(pixels, scale: float) -> bytes:
     """A binary PGM (P5) with nanoBragg's comment line; pixels are uint8 already scaled."""
+    import numpy as np
+
     h, w = pixels.shape
     head = b"P5\n%d %d\n# pixels scaled by %s\n255\n" % (w, h, (b"%g" % scale))
     return head + np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
 
 
-def read_pgm(path: str) -> np.ndarray:
+def read_pgm(path: str):
+    import numpy as np
+
     raw = _read_bytes(path, "PGM")
     m = re.match(rb"P5\s+(?:#[^\n]*\n\s*)*(\d+)\s+(?:#[^\n]*\n\s*)*(\d+)\s+(?:#[^\n]*\n\s*)*(\d+)\s", raw)
     if not m:

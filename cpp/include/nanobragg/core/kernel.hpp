@@ -76,6 +76,15 @@ NANOBRAGG_HD inline Real nearest_F_branchless(const FTable<Real>& t, int h0, int
   return in ? v : t.default_F;
 }
 
+/// Whether any lane still needs its polarization factor (first surviving source, or always with
+/// -oversample_polar); checked once so the per-lane evaluation is skipped when none does.
+template <typename Real, int W>
+NANOBRAGG_HD inline bool need_polar(const Real (&polar)[W], const Real (&skip)[W], int every_time) {
+  bool need = false;
+  for (int w = 0; w < W; ++w) need |= (skip[w] == Real(0)) & ((polar[w] == Real(0)) | (every_time != 0));
+  return need;
+}
+
 /// What a block of W adjacent pixels of one row carries in and out besides its values.
 template <int W>
 struct BlockState {
@@ -120,7 +129,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
     for (int w = 0; w < W; ++w) capture[w] = (p.thick == Real(0)) ? Real(1) : Real(0);
     for (int subS = 0; subS < p.oversample; ++subS) {
       for (int subF = 0; subF < p.oversample; ++subF) {
-        Real dx[W], dy[W], dz[W];
+        Real dx[W], dy[W], dz[W], air[W];
         if (p.curved_detector) {
           for (int w = 0; w < W; ++w) {
             Vec3<Real> d = subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
@@ -129,13 +138,23 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
             dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
           }
         } else {
+          // The solid angle is evaluated where the C does (first sub-pixel, or every one with
+          // -oversample_omega); the test is per lane but in practice uniform, so check once.
+          bool need_omega = p.oversample_omega != 0;
+          for (int w = 0; w < W; ++w) need_omega |= omega[w] == Real(0);
           NANOBRAGG_SIMD
           for (int w = 0; w < W; ++w) {
             Vec3<Real> d = flat_subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
             const Real airpath = unitize(d);
-            const Real om = pixel_solid_angle(p, airpath);
-            omega[w] = (omega[w] == Real(0) || p.oversample_omega) ? om : omega[w];
             dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+            air[w] = airpath;
+          }
+          if (need_omega) {
+            NANOBRAGG_SIMD
+            for (int w = 0; w < W; ++w) {
+              const Real om = pixel_solid_angle(p, air[w]);
+              omega[w] = (omega[w] == Real(0) || p.oversample_omega) ? om : omega[w];
+            }
           }
         }
         for (int w = 0; w < W; ++w) st.omega_sum[w] += double(omega[w]);
@@ -152,12 +171,18 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
           NANOBRAGG_SIMD
           for (int w = 0; w < W; ++w) {
             qx[w] = (dx[w] - ix) / lambda, qy[w] = (dy[w] - iy) / lambda, qz[w] = (dz[w] - iz) / lambda;
-            const Real stol = Real(0.5) * sqrt(qx[w] * qx[w] + qy[w] * qy[w] + qz[w] * qz[w]);
-            skip[w] = ((p.dmin > Real(0)) & (stol > Real(0)) & (p.dmin > Real(0.5) / stol)) ? Real(1) : Real(0);
+            skip[w] = Real(0);
           }
-          Real skipped = Real(1);
-          for (int w = 0; w < W; ++w) skipped *= skip[w];
-          if (skipped != Real(0)) continue;
+          if (p.dmin > Real(0)) {
+            NANOBRAGG_SIMD
+            for (int w = 0; w < W; ++w) {
+              const Real stol = Real(0.5) * sqrt(qx[w] * qx[w] + qy[w] * qy[w] + qz[w] * qz[w]);
+              skip[w] = ((stol > Real(0)) & (p.dmin > Real(0.5) / stol)) ? Real(1) : Real(0);
+            }
+            Real skipped = Real(1);
+            for (int w = 0; w < W; ++w) skipped *= skip[w];
+            if (skipped != Real(0)) continue;
+          }
           // Polarization for the first surviving source, again whenever it is exactly 0 (Q27).
           // Like the C, computing it re-normalizes the diffracted vector used by later sources.
           if (p.kahn != Real(0)) {
@@ -168,7 +193,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
               }
             }
-          } else {
+          } else if (need_polar(polar, skip, p.oversample_polar)) {
             const Vec3<Real> axis0 = p.polar_axis;
             const bool every_time = p.oversample_polar != 0;
             NANOBRAGG_SIMD

@@ -1,0 +1,57 @@
+/// The images nanoBragg derives from its float image (L3093-L3283): statistics, the noiseless
+/// SMV integer image, the PGM preview and the Poisson noise image, and atomic file writes. Host only.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nanobragg/random.hpp"
+
+namespace nanobragg {
+
+/// Inclusive region of interest in pixels, as the C holds it.
+struct Roi {
+  int xmin, xmax, ymin, ymax;
+  bool contains(int f, int s) const { return f >= xmin && f <= xmax && s >= ymin && s <= ymax; }
+};
+
+struct ImageStats {
+  double max_I = 0;           // over rendered pixels (0 when none is positive)
+  std::int64_t max_index = -1;
+  double mean = 0, rms = 0;   // over rendered pixels (in the ROI and not masked)
+  double rmsd = 0;            // about the mean, over every in-ROI pixel, masked ones too (Q24)
+  std::int64_t rendered = 0;
+};
+
+ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, const std::uint16_t* mask);
+
+/// floorf(v*scale + adc + 0.5) clipped to 0..65535; 0 outside the ROI (Q23).
+std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixels, Roi roi, double scale,
+                                     double adc);
+/// min(255, v*scale) truncated (negative values clip to 0); 0 outside the ROI.
+std::vector<std::uint8_t> pgm_image(const float* image, int fpixels, int spixels, Roi roi, double scale);
+
+struct NoiseResult {
+  std::vector<std::uint16_t> pixels;
+  double photons = 0;
+  long overloads = 0;
+};
+/// Poisson deviates of the in-ROI pixels in raster order from the seed's ran1 stream, plus adc,
+/// truncated to 0..65535; 0 outside the ROI. rng carries the shared shuffle table (Q16).
+NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed,
+                        RandomState rng);
+
+/// The int-image scale: the requested one if > 0, else 55000/max_I, else 1.
+double int_scale(double requested, double max_I);
+/// The PGM scale: the requested one if > 0, else 250/(5 rmsd), else the int scale.
+double pgm_scale(double requested, double intfile_scale, double rmsd);
+
+/// The PGM file: "P5\n<f> <s>\n# pixels scaled by <%g>\n255\n" then the bytes.
+std::string pgm_file(const std::vector<std::uint8_t>& pixels, int fpixels, int spixels, double scale);
+
+/// Writes bytes to path through a temporary file in the same folder and a rename, so a failed or
+/// interrupted run never leaves a partial file. Throws InputError naming the path on failure.
+void write_file_atomic(const std::string& path, const void* data, std::size_t size);
+void write_file_atomic(const std::string& path, const std::string& head, const void* data, std::size_t size);
+
+}  // namespace nanobragg

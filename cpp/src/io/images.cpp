@@ -1,0 +1,148 @@
+/// Statistics, integer/PGM/noise images and atomic writes, with nanoBragg.c's arithmetic.
+#include "nanobragg/io/images.hpp"
+
+#include <unistd.h>  // for mkstemp, close, unlink
+
+#include <cmath>
+#include <cstdio>
+#include <sys/stat.h>
+
+#include "nanobragg/io/errors.hpp"
+
+namespace nanobragg {
+
+ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, const std::uint16_t* mask) {
+  ImageStats st;
+  double sum = 0, sumsqr = 0;
+  std::int64_t n = 0;
+  for (int s = 0; s < spixels; ++s) {
+    for (int f = 0; f < fpixels; ++f) {
+      const std::int64_t i = std::int64_t(s) * fpixels + f;
+      if (!roi.contains(f, s) || (mask && mask[i] == 0)) continue;
+      const double v = image[i];
+      if (v > st.max_I) st.max_I = v, st.max_index = i;
+      sum += v;
+      sumsqr += v * v;
+      ++n;
+    }
+  }
+  st.rendered = n;
+  const std::int64_t n1 = n > 0 ? n : 1;
+  st.mean = sum / n1;
+  const std::int64_t n2 = n > 1 ? n : 2;
+  st.rms = std::sqrt(sumsqr / (n2 - 1));
+  double dev = 0;
+  std::int64_t m = 0;
+  for (int s = 0; s < spixels; ++s) {
+    for (int f = 0; f < fpixels; ++f) {
+      if (!roi.contains(f, s)) continue;
+      const double d = image[std::int64_t(s) * fpixels + f] - st.mean;
+      dev += d * d;
+      ++m;
+    }
+  }
+  if (m <= 1) m = 2;
+  st.rmsd = std::sqrt(dev / (m - 1));
+  return st;
+}
+
+std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixels, Roi roi, double scale,
+                                     double adc) {
+  std::vector<std::uint16_t> out(std::size_t(fpixels) * spixels, 0);
+  for (int s = 0; s < spixels; ++s) {
+    for (int f = 0; f < fpixels; ++f) {
+      if (!roi.contains(f, s)) continue;
+      const std::size_t i = std::size_t(s) * fpixels + f;
+      double v = image[i] * scale + adc;
+      if (v > 65535.0) v = 65535.0;
+      if (v < 0.0) v = 0.0;
+      // Same as nanoBragg.c: v + 0.5 is rounded to float before floorf (Q23).
+      out[i] = static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> pgm_image(const float* image, int fpixels, int spixels, Roi roi, double scale) {
+  std::vector<std::uint8_t> out(std::size_t(fpixels) * spixels, 0);
+  for (int s = 0; s < spixels; ++s) {
+    for (int f = 0; f < fpixels; ++f) {
+      if (!roi.contains(f, s)) continue;
+      const std::size_t i = std::size_t(s) * fpixels + f;
+      double v = image[i] * scale;
+      if (v > 255.0) v = 255.0;
+      if (v < 0.0) v = 0.0;  // the C casts negative values (undefined); clip instead
+      out[i] = static_cast<std::uint8_t>(v);
+    }
+  }
+  return out;
+}
+
+NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed,
+                        RandomState rng) {
+  NoiseResult r;
+  r.pixels.assign(std::size_t(fpixels) * spixels, 0);
+  for (int s = 0; s < spixels; ++s) {
+    for (int f = 0; f < fpixels; ++f) {
+      if (!roi.contains(f, s)) continue;
+      const std::size_t i = std::size_t(s) * fpixels + f;
+      double v = poidev(image[i], &seed, rng);
+      r.photons += v;
+      v += adc;
+      if (v > 65535.0) {
+        v = 65535.0;
+        ++r.overloads;
+      }
+      if (v < 0.0) v = 0.0;  // the C casts negative values to uint16 (undefined); clamp instead
+      r.pixels[i] = static_cast<std::uint16_t>(v);
+    }
+  }
+  return r;
+}
+
+double int_scale(double requested, double max_I) {
+  if (requested > 0.0) return requested;
+  return max_I > 0.0 ? 55000.0 / max_I : 1.0;
+}
+
+double pgm_scale(double requested, double intfile_scale, double rmsd) {
+  if (requested > 0.0) return requested;
+  return rmsd > 0.0 ? 250.0 / (5.0 * rmsd) : intfile_scale;
+}
+
+std::string pgm_file(const std::vector<std::uint8_t>& pixels, int fpixels, int spixels, double scale) {
+  char head[160];
+  std::snprintf(head, sizeof head, "P5\n%d %d\n# pixels scaled by %g\n255\n", fpixels, spixels, scale);
+  std::string out(head);
+  out.append(reinterpret_cast<const char*>(pixels.data()), pixels.size());
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& head, const void* data, std::size_t size) {
+  const std::size_t slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string tmp = folder + "/.nanobragg-XXXXXX";
+  const int fd = mkstemp(&tmp[0]);
+  if (fd < 0) throw InputError("cannot write '" + path + "': cannot create a temporary file in " + folder);
+  FILE* f = fdopen(fd, "wb");
+  bool ok = f != nullptr;
+  if (ok && !head.empty()) ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
+  if (ok && size) ok = std::fwrite(data, 1, size, f) == size;
+  if (f) ok = (std::fclose(f) == 0) && ok;
+  else close(fd);
+  // mkstemp makes 0600; give what fopen() would (0666 less the umask).
+  const mode_t mask = umask(0);
+  umask(mask);
+  if (ok) ok = chmod(tmp.c_str(), 0666 & ~mask) == 0;
+  if (ok) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    unlink(tmp.c_str());
+    throw InputError("cannot write '" + path + "'");
+  }
+}
+
+void write_file_atomic(const std::string& path, const void* data, std::size_t size) {
+  write_file_atomic(path, std::string(), data, size);
+}
+
+}  // namespace nanobragg

@@ -1,0 +1,126 @@
+"""A command-line run from parsed options to files: load the inputs, derive the run, render,
+write the images. NumPy-free (every file is read and written by the native core), so a one-shot
+``nanobragg-ext`` run starts about as fast as the original C program."""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from . import _core
+from . import io as nbio
+from .options import Request
+
+
+class UsageError(ValueError):
+    """The run lacks a crystal (no -cell or -mat) or structure factors (no -hkl, dump or -default_F)."""
+
+
+def check_usage(req: Request) -> None:
+    """Same test as nanoBragg.c before it prints its usage text and exits with status 9."""
+    opt = req.options
+    no_F = req.hkl is None and not os.path.exists(req.dump) and opt.default_F == 0.0
+    no_cell = req.mat is None and opt.cell[0] == 0.0
+    if no_F or no_cell:
+        what = "structure factors (-hkl, a dump file or -default_F)" if no_F else "a crystal (-cell or -mat)"
+        raise UsageError(f"no {what} given")
+
+
+def load_table(req: Request, messages: list) -> Optional["_core.FTableData"]:
+    """-hkl (then write the dump), else a dump file left by an earlier run, else none (Q19)."""
+    opt = req.options
+    if req.hkl is not None:
+        from . import structure_factors as sf
+
+        if sf.is_reflection_file(req.hkl):  # MTZ / mmCIF through gemmi, expanded to P1
+            table = sf.read_reflections(req.hkl, getattr(req, "mtz_column", None), opt.default_F).to_native()
+        else:
+            table = _core.read_hkl(req.hkl, opt.default_F)
+        try:
+            _core.write_fdump(req.dump, table)
+            messages.append(f"writing dump file for next time: {req.dump}")
+        except nbio.InputError:
+            messages.append(f"WARNING: unable to open dump file: {req.dump}")
+        return table
+    if os.path.exists(req.dump):
+        messages.append(f"reading Fs from {req.dump}")
+        return _core.read_fdump(req.dump)
+    return None
+
+
+def prepare_request(req: Request, messages: Optional[list] = None) -> "_core.Prepared":
+    """Read every input file of req and derive the run (geometry, crystal, sources, ...)."""
+    messages = [] if messages is None else messages
+    check_usage(req)
+    opt = req.options
+    if req.mat is not None:
+        opt.matrix = nbio.read_matrix(req.mat)
+        opt.has_matrix = True
+    table = load_table(req, messages)
+    xyz, lam = ([], []) if req.sourcefile is None else nbio.read_sourcefile(req.sourcefile)
+    if req.stol is not None:
+        nbio._read_bytes(req.stol, "S(Q)")  # read and unused, as in the C
+    return _core.prepare(opt, table, xyz, lam)
+
+
+def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
+    """Refuse a detector whose images would not fit in memory, before allocating anything.
+
+    bytes_per_pixel: the float32 image and the two uint16 SMV images.
+    """
+    g = prepared.geometry
+    need = int(g["fpixels"]) * int(g["spixels"]) * bytes_per_pixel
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > avail:
+        raise nbio.InputError(
+            f"detector of {g['fpixels']} x {g['spixels']} pixels needs about {need / 2**30:.1f} GiB; "
+            f"this machine has {avail / 2**30:.1f} GiB")
+
+
+def mask_bytes(req: Request, prepared) -> Optional[bytes]:
+    """The -mask pixels (native uint16) after checking they match the detector."""
+    if req.mask_image is None:
+        return None
+    g = prepared.geometry
+    m = req.mask_image
+    if (m.height, m.width) != (g["spixels"], g["fpixels"]):
+        raise nbio.InputError(
+            f"mask file '{req.mask}': {m.width}x{m.height} pixels, detector is {g['fpixels']}x{g['spixels']}")
+    return m.pixels
+
+
+def header_values(prepared) -> dict:
+    """The SMV header fields of a prepared run (mm, Angstrom and degrees as the C prints them)."""
+    from .options import RTD
+
+    g = prepared.geometry
+    s = prepared.sampling
+    o = prepared.options
+    px = g["pixel_size"]
+    return {
+        "SIZE1": g["fpixels"], "SIZE2": g["spixels"], "PIXEL_SIZE": px * 1000.0,
+        "DISTANCE": g["distance"] * 1000.0, "WAVELENGTH": o.lambda0 * 1e10,
+        "BEAM_CENTER_X": g["Xbeam"] * 1000.0, "BEAM_CENTER_Y": g["Ybeam"] * 1000,
+        "ADXV_CENTER_X": g["Fbeam"] * 1000.0, "ADXV_CENTER_Y": (g["detsize_s"] - g["Sbeam"]) * 1000,
+        "MOSFLM_CENTER_X": (g["Sbeam"] - 0.5 * px) * 1000.0, "MOSFLM_CENTER_Y": (g["Fbeam"] - 0.5 * px) * 1000,
+        "DENZO_X_BEAM": (g["Sbeam"] - 0.0 * px) * 1000.0, "DENZO_Y_BEAM": (g["Fbeam"] - 0.0 * px) * 1000,
+        "DIALS_ORIGIN": g["dials_origin"], "XDS_ORGX": g["ORGX"], "XDS_ORGY": g["ORGY"],
+        "CLOSE_DISTANCE": g["close_distance"] * 1000.0,
+        "PHI": s["phi0"] * RTD, "OSC_START": s["phi0"] * RTD, "OSC_RANGE": s["osc"] * RTD,
+        "TWOTHETA": g["twotheta"] * RTD,
+    }
+
+
+def write_outputs(image, prepared, req: Request, mask: Optional[bytes]) -> dict:
+    """Statistics and the float, int, PGM and noise files of a rendered image (Image32)."""
+    spec = {
+        "header": nbio.smv_header(header_values(prepared)),
+        "floatfile": req.floatfile, "intfile": req.intfile,
+        "pgmfile": req.pgmfile if req.write_pgm else None,
+        "noisefile": req.noisefile if req.write_noise else None,
+        "adc": float(req.adc), "seed": int(req.seed),
+        "int_scale": float(req.intfile_scale), "pgm_scale": float(req.pgm_scale),
+    }
+    return _core.write_outputs(image, prepared, mask, spec)
