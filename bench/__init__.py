@@ -1,0 +1,1 @@
+"""nanobragg-ext benchmarks (not part of the test suite); see README.md."""
