@@ -84,7 +84,9 @@ def run_case(case: dict, root: Path, workdir: Path, extra_args: List[str] = ()) 
     os.chdir(workdir)
     try:
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-            rc = main(list(case["args"]) + list(extra_args))
+            # Extra options go first: appended after -misset_seed they would be read as missetting
+            # angles (the C's option collision, Q13).
+            rc = main(list(extra_args) + list(case["args"]))
     finally:
         os.chdir(cwd)
     if rc != 0:

@@ -136,3 +136,20 @@ def test_ctrl_c_stops_quickly_and_writes_nothing(tmp_path):
     assert proc.returncode == 130 and "interrupted" in err
     assert not [f for f in OUTPUTS if (tmp_path / f).exists()]
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".nanobragg-")]
+
+
+def test_smv_opens_in_fabio(tmp_path):
+    fabio = pytest.importorskip("fabio", reason="fabio is not installed (pip install '.[test]')")
+    r = cli(GOOD + ["-pixel", "0.172", "-distance", "123.5"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    img = fabio.open(str(tmp_path / "intimage.img"))
+    assert img.data.shape == (32, 32)
+    raw = (tmp_path / "intimage.img").read_bytes()
+    ours = np.frombuffer(raw[512:], dtype="<u2").reshape(32, 32)
+    assert np.array_equal(img.data, ours) and ours.max() > 40
+    assert float(img.header["PIXEL_SIZE"]) == pytest.approx(0.172)
+    assert float(img.header["DISTANCE"]) == pytest.approx(123.5)
+    assert float(img.header["WAVELENGTH"]) == pytest.approx(1.0)
+    assert int(img.header["SIZE1"]) == 32 and int(img.header["SIZE2"]) == 32
+    noise = fabio.open(str(tmp_path / "noiseimage.img"))
+    assert noise.data.shape == (32, 32) and noise.data.min() >= 40 - 10

@@ -1,4 +1,7 @@
 """The one switch for corrected physics (-corrected) against the default, which keeps the C's quirks."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -45,3 +48,17 @@ def test_triclinic_cell_duality(corrected, dual_error):
     assert a @ a_star - 1 == pytest.approx(dual_error, abs=1e-12)
     if corrected:
         assert c["cell"][3:] == pytest.approx([75, 85, 95], abs=1e-9)
+
+
+BASELINE = json.loads((Path(__file__).resolve().parents[2] / "golden_data" / "corrected_physics.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(BASELINE))
+def test_corrected_physics_matches_its_baseline(name):
+    """Regression check of -corrected images against figures recorded by this project
+    (rtol 1e-9: room for summation-order differences only; a physics change moves them far more)."""
+    b = BASELINE[name]
+    img = render(b["args"].split())
+    assert img.sum() == pytest.approx(b["sum"], rel=1e-9)
+    assert img.max() == pytest.approx(b["max"], rel=1e-9)
+    assert img[20, 30] == pytest.approx(b["pixel_20_30"], rel=1e-9)

@@ -123,6 +123,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
   const Real nb = p.lattice.Nb > Real(1) ? p.lattice.Nb : Real(1);
   const Real nc = p.lattice.Nc > Real(1) ? p.lattice.Nc : Real(1);
   const FTable<Real> F = p.F;
+  const bool single_cell = na == Real(1) && nb == Real(1) && nc == Real(1);
 
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
     const Real Odet = Real(thick_tic) * p.thickstep;
@@ -237,10 +238,14 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 } else {
                   h0 = int(round_half_down(h)), k0 = int(round_half_down(k)), l0 = int(round_half_down(l));
                 }
-                const Real F_latt = (square && !p.exact_math)
-                                        ? sincg_offset(h - Real(h0), na) * sincg_offset(k - Real(k0), nb) *
-                                              sincg_offset(l - Real(l0), nc)
-                                        : lattice_factor(p.lattice, h, k, l, h0, k0, l0);
+                Real F_latt = Real(1);  // a single unit cell: sincg is not evaluated at all
+                if (square && !p.exact_math) {
+                  if (!single_cell) {
+                    F_latt = sincg_offset(h - Real(h0), na) * sincg_offset(k - Real(k0), nb) * sincg_offset(l - Real(l0), nc);
+                  }
+                } else {
+                  F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
+                }
                 keep[w] = (skip[w] == Real(0) && !(F_latt == Real(0) && no_water != Real(0))) ? Real(1) : Real(0);
                 Real F_cell = F.default_F;
                 if (keep[w] != Real(0)) {
@@ -248,7 +253,11 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                     st.interpolate[w] = false;
                     st.switched_off[w] = true;
                   }
-                  F_cell = st.interpolate[w] ? interpolate_F(F, h, k, l) : nearest_F(F, h0, k0, l0);
+                  if (!st.interpolate[w]) {
+                    F_cell = nearest_F(F, h0, k0, l0);
+                  } else {
+                    F_cell = p.exact_math ? interpolate_F(F, h, k, l) : interpolate_F_weighted(F, h, k, l);
+                  }
                 }
                 term[w] = F_cell * F_cell * F_latt * F_latt;
               }

@@ -68,6 +68,38 @@ NANOBRAGG_HD inline Real interpolate_F(const FTable<Real>& t, Real h, Real k, Re
   return polint(hd, along_k, h);
 }
 
+/// Lagrange weights of the 4 consecutive integer nodes x0-1 .. x0+2 at t (denominators -6, 2, -2, 6).
+template <typename Real>
+NANOBRAGG_HD inline void lagrange4_weights(Real t, int x0, Real* w) {
+  const Real a = t - Real(x0 - 1), b = t - Real(x0), c = t - Real(x0 + 1), d = t - Real(x0 + 2);
+  w[0] = -(b * c * d) / Real(6);
+  w[1] = (a * c * d) / Real(2);
+  w[2] = -(a * b * d) / Real(2);
+  w[3] = (a * b * c) / Real(6);
+}
+
+/// The same tricubic interpolation as interpolate_F() with the node weights computed once per
+/// axis (about 5x fewer operations); equal to it up to rounding.
+template <typename Real>
+NANOBRAGG_HD inline Real interpolate_F_weighted(const FTable<Real>& t, Real h, Real k, Real l) {
+  const int h0 = int(floor(h)), k0 = int(floor(k)), l0 = int(floor(l));
+  Real wh[4], wk[4], wl[4];
+  lagrange4_weights(h, h0, wh);
+  lagrange4_weights(k, k0, wk);
+  lagrange4_weights(l, l0, wl);
+  Real sum_h = Real(0);
+  for (int i = 0; i < 4; ++i) {
+    Real sum_k = Real(0);
+    for (int j = 0; j < 4; ++j) {
+      const Real* row = t.values + (std::int64_t(h0 - 1 + i - t.h_min) * (t.k_range + 1) + (k0 - 1 + j - t.k_min)) *
+                                       (t.l_range + 1) + (l0 - 1 - t.l_min);
+      sum_k += wk[j] * (wl[0] * row[0] + wl[1] * row[1] + wl[2] * row[2] + wl[3] * row[3]);
+    }
+    sum_h += wh[i] * sum_k;
+  }
+  return sum_h;
+}
+
 /// Nearest-neighbour F: the table value when (h0, k0, l0) lies inside it, else default_F.
 template <typename Real>
 NANOBRAGG_HD inline Real nearest_F(const FTable<Real>& t, int h0, int k0, int l0) {
