@@ -12,6 +12,12 @@ BASE = ("-cell 50 60 70 90 90 90 -default_F 100 -N 4 -lambda 1 -distance 80 -det
         "-misset 10 20 30 -oversample 1 -seed 1").split()
 
 
+@pytest.fixture(autouse=True)
+def clean_cwd(tmp_path, monkeypatch):
+    # Without -hkl nanoBragg reads a Fdump.bin left in the working folder (Q19): use an empty one.
+    monkeypatch.chdir(tmp_path)
+
+
 def render(args):
     req = parse_args(args)
     p = api.prepare_request(req)
