@@ -98,7 +98,13 @@ def run(argv: List[str], out=None) -> int:
     res = pipeline.write_outputs(image, prepared, req, mask)
     st = res["stats"]
     print(f"writing {req.floatfile} as {image.fpixels * image.spixels} 4-byte floats", file=out)
-    print(f"max_I = {st['max_I']:g}", file=out)
+    # Same as nanoBragg.c: the position printed is that of the last sub-pixel of the brightest pixel.
+    fmax, smax = (st["max_index"] % image.fpixels, st["max_index"] // image.fpixels) if st["max_index"] >= 0 else (0, 0)
+    sub = prepared.geometry["pixel_size"] / s["oversample"]
+    last = s["oversample"] - 1
+    at_f = sub * (fmax * s["oversample"] + last) + sub / 2.0 if st["max_index"] >= 0 else 0.0
+    at_s = sub * (smax * s["oversample"] + last) + sub / 2.0 if st["max_index"] >= 0 else 0.0
+    print(f"max_I = {st['max_I']:g}  at {at_f:g} {at_s:g}", file=out)
     print(f"mean= {st['mean']:g} rms= {st['rms']:g} rmsd= {st['rmsd']:g}", file=out)
     print(f"intfile_scale = {res['int_scale']:g}", file=out)
     print(f"writing {req.intfile} as 2-byte integers", file=out)

@@ -22,6 +22,41 @@ double clamp_unit(double x) { return x > 1.0 ? 1.0 : (x < -1.0 ? -1.0 : x); }
 double clamp_cos(double x) { return x * x > 1.0 ? 1.0 : x; }
 }  // namespace
 
+void set_cell_vectors(Crystal& cr, const Vec3d& a, const Vec3d& b, const Vec3d& c, const Vec3d& a_star,
+                      const Vec3d& b_star, const Vec3d& c_star, double V_cell, double V_star, const Options& opt) {
+  // Cell constants for printing (clamped as in the C).
+  const double la = magnitude(a), lb = magnitude(b), lc = magnitude(c);
+  const double las = magnitude(a_star), lbs = magnitude(b_star), lcs = magnitude(c_star);
+  auto angle = [](double s, double c) { return std::atan2(clamp_unit(s), clamp_cos(c)) * kRTD; };
+  cr.cell[0] = la, cr.cell[1] = lb, cr.cell[2] = lc;
+  cr.cell[3] = angle(las * V_cell / lb / lc, dot(b, c) / lb / lc);
+  cr.cell[4] = angle(lbs * V_cell / la / lc, dot(a, c) / la / lc);
+  cr.cell[5] = angle(lcs * V_cell / la / lb, dot(a, b) / la / lb);
+  cr.recip_cell[0] = las, cr.recip_cell[1] = lbs, cr.recip_cell[2] = lcs;
+  cr.recip_cell[3] = angle(la * V_star / lbs / lcs, dot(b_star, c_star) / lbs / lcs);
+  cr.recip_cell[4] = angle(lb * V_star / las / lcs, dot(a_star, c_star) / las / lcs);
+  cr.recip_cell[5] = angle(lc * V_star / las / lbs, dot(a_star, b_star) / las / lbs);
+
+  cr.a = scale(a, 1e-10);
+  cr.b = scale(b, 1e-10);
+  cr.c = scale(c, 1e-10);
+  cr.a_star = a_star, cr.b_star = b_star, cr.c_star = c_star;
+  cr.V_cell = V_cell;
+
+  // Size in unit cells (L2064-L2070): sizes win over N; N <= 1 becomes 1 (Q18).
+  double Na = opt.Na, Nb = opt.Nb, Nc = opt.Nc;
+  if (opt.sample_x > 0) Na = std::ceil(opt.sample_x / magnitude(cr.a));
+  if (opt.sample_y > 0) Nb = std::ceil(opt.sample_y / magnitude(cr.b));
+  if (opt.sample_z > 0) Nc = std::ceil(opt.sample_z / magnitude(cr.c));
+  if (Na <= 1.0) Na = 1.0;
+  if (Nb <= 1.0) Nb = 1.0;
+  if (Nc <= 1.0) Nc = 1.0;
+  cr.Na = Na, cr.Nb = Nb, cr.Nc = Nc;
+  cr.xtal_size[0] = magnitude(cr.a) * Na;
+  cr.xtal_size[1] = magnitude(cr.b) * Nb;
+  cr.xtal_size[2] = magnitude(cr.c) * Nc;
+}
+
 Crystal build_crystal(const Options& opt, RandomState& rng, std::vector<std::string>& warnings) {
   Crystal cr;
   double a0 = opt.cell[0], b0 = opt.cell[1], c0 = opt.cell[2];
@@ -118,37 +153,7 @@ Crystal build_crystal(const Options& opt, RandomState& rng, std::vector<std::str
   b_star = scale(cross(c, a), V_star);
   c_star = scale(cross(a, b), V_star);
 
-  // Cell constants for printing (clamped as in the C).
-  const double la = magnitude(a), lb = magnitude(b), lc = magnitude(c);
-  const double las = magnitude(a_star), lbs = magnitude(b_star), lcs = magnitude(c_star);
-  auto angle = [](double s, double c) { return std::atan2(clamp_unit(s), clamp_cos(c)) * kRTD; };
-  cr.cell[0] = la, cr.cell[1] = lb, cr.cell[2] = lc;
-  cr.cell[3] = angle(las * V_cell / lb / lc, dot(b, c) / lb / lc);
-  cr.cell[4] = angle(lbs * V_cell / la / lc, dot(a, c) / la / lc);
-  cr.cell[5] = angle(lcs * V_cell / la / lb, dot(a, b) / la / lb);
-  cr.recip_cell[0] = las, cr.recip_cell[1] = lbs, cr.recip_cell[2] = lcs;
-  cr.recip_cell[3] = angle(la * V_star / lbs / lcs, dot(b_star, c_star) / lbs / lcs);
-  cr.recip_cell[4] = angle(lb * V_star / las / lcs, dot(a_star, c_star) / las / lcs);
-  cr.recip_cell[5] = angle(lc * V_star / las / lbs, dot(a_star, b_star) / las / lbs);
-
-  cr.a = scale(a, 1e-10);
-  cr.b = scale(b, 1e-10);
-  cr.c = scale(c, 1e-10);
-  cr.a_star = a_star, cr.b_star = b_star, cr.c_star = c_star;
-  cr.V_cell = V_cell;
-
-  // Size in unit cells (L2064-L2070): sizes win over N; N <= 1 becomes 1 (Q18).
-  double Na = opt.Na, Nb = opt.Nb, Nc = opt.Nc;
-  if (opt.sample_x > 0) Na = std::ceil(opt.sample_x / magnitude(cr.a));
-  if (opt.sample_y > 0) Nb = std::ceil(opt.sample_y / magnitude(cr.b));
-  if (opt.sample_z > 0) Nc = std::ceil(opt.sample_z / magnitude(cr.c));
-  if (Na <= 1.0) Na = 1.0;
-  if (Nb <= 1.0) Nb = 1.0;
-  if (Nc <= 1.0) Nc = 1.0;
-  cr.Na = Na, cr.Nb = Nb, cr.Nc = Nc;
-  cr.xtal_size[0] = magnitude(cr.a) * Na;
-  cr.xtal_size[1] = magnitude(cr.b) * Nb;
-  cr.xtal_size[2] = magnitude(cr.c) * Nc;
+  set_cell_vectors(cr, a, b, c, a_star, b_star, c_star, V_cell, V_star, opt);
   return cr;
 }
 

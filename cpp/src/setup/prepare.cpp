@@ -117,6 +117,35 @@ void build_orientation_table(Prepared& p) {
   sweep(after_first, p.cells);
 }
 
+void clip_sample_to_beam(Options& opt) {
+  if (opt.beamsize >= 0) {
+    if (opt.beamsize < opt.sample_y) opt.sample_y = opt.beamsize;
+    if (opt.beamsize < opt.sample_z) opt.sample_z = opt.beamsize;
+  }
+}
+
+int auto_interpolate(const Options& opt) {
+  // Uses N before crystal sizes are converted to cell counts (Q9).
+  if (opt.interpolate > 1) return (opt.Na <= 2 || opt.Nb <= 2 || opt.Nc <= 2) ? 1 : 0;
+  return opt.interpolate;
+}
+
+void resolve_oversample(Prepared& p) {
+  const Crystal& cr = p.crystal;
+  double xtal_max = cr.xtal_size[0];
+  if (xtal_max < cr.xtal_size[1]) xtal_max = cr.xtal_size[1];
+  if (xtal_max < cr.xtal_size[2]) xtal_max = cr.xtal_size[2];
+  const double reciprocal_pixel_size = p.options.lambda0 * p.det.distance / p.det.pixel_size;
+  int recommended = int(std::ceil(3.0 * xtal_max / reciprocal_pixel_size));
+  if (recommended <= 0) recommended = 1;
+  int oversample = p.options.oversample;
+  if (oversample <= 0) oversample = recommended;
+  p.sampling.recommended_oversample = recommended;
+  p.sampling.oversample = oversample;
+  const long n_sources = long(p.source_lambda.size());
+  p.sampling.steps = n_sources * p.sampling.mosaic_domains * p.sampling.phisteps * long(oversample) * oversample;
+}
+
 Prepared prepare(const Options& opt_in, FTableData F, const SourceList& sources) {
   Prepared p;
   p.options = opt_in;
@@ -127,10 +156,7 @@ Prepared prepare(const Options& opt_in, FTableData F, const SourceList& sources)
   if (opt.flux != 0.0 && opt.exposure > 0.0 && opt.beamsize >= 0) {
     p.fluence = opt.flux * opt.exposure / opt.beamsize / opt.beamsize;
   }
-  if (opt.beamsize >= 0) {
-    if (opt.beamsize < opt.sample_y) opt.sample_y = opt.beamsize;
-    if (opt.beamsize < opt.sample_z) opt.sample_z = opt.beamsize;
-  }
+  clip_sample_to_beam(opt);
   p.flux = opt.flux;
   if (opt.exposure > 0.0) p.flux = p.fluence / opt.exposure * opt.beamsize * opt.beamsize;
 
@@ -138,34 +164,16 @@ Prepared prepare(const Options& opt_in, FTableData F, const SourceList& sources)
   if (p.det.fpixels <= 0 || p.det.spixels <= 0) throw std::invalid_argument("the detector has no pixels");
   p.sampling = resolve_sampling(opt, p.warnings);
 
-  // Interpolation auto-choice uses N before crystal sizes are converted (Q9).
-  int interpolate = opt.interpolate;
-  if (interpolate > 1) interpolate = (opt.Na <= 2 || opt.Nb <= 2 || opt.Nc <= 2) ? 1 : 0;
-
+  const int interpolate = auto_interpolate(opt);
   p.crystal = build_crystal(opt, p.rng, p.warnings);
-  const Crystal& cr = p.crystal;
-  double xtal_max = cr.xtal_size[0];
-  if (xtal_max < cr.xtal_size[1]) xtal_max = cr.xtal_size[1];
-  if (xtal_max < cr.xtal_size[2]) xtal_max = cr.xtal_size[2];
-  const double reciprocal_pixel_size = opt.lambda0 * p.det.distance / p.det.pixel_size;
-  int recommended = int(std::ceil(3.0 * xtal_max / reciprocal_pixel_size));
-  if (recommended <= 0) recommended = 1;
-  int oversample = opt.oversample;
-  if (oversample <= 0) oversample = recommended;
-  p.sampling.recommended_oversample = recommended;
-  p.sampling.oversample = oversample;
-
   p.F = std::move(F);
   p.default_F = opt.default_F;
-  if (p.F.hkls == 0) interpolate = 0;
-  p.crystal.interpolate = interpolate;
+  p.crystal.interpolate = p.F.hkls == 0 ? 0 : interpolate;  // nothing to interpolate without a table
 
   build_sources(p, sources);
   build_mosaic_domains(p, p.rng);
+  resolve_oversample(p);
   build_orientation_table(p);
-
-  const long n_sources = long(p.source_lambda.size());
-  p.sampling.steps = n_sources * p.sampling.mosaic_domains * p.sampling.phisteps * long(oversample) * oversample;
   const double w = opt.water_size;
   p.I_bg = kWaterF * kWaterF * kReSqr * p.fluence * w * w * w * 1e6 * kAvogadro / kWaterMW;
   return p;
