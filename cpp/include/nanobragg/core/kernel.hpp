@@ -143,12 +143,22 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
           // -oversample_omega); the test is per lane but in practice uniform, so check once.
           bool need_omega = p.oversample_omega != 0;
           for (int w = 0; w < W; ++w) need_omega |= omega[w] == Real(0);
-          NANOBRAGG_SIMD
-          for (int w = 0; w < W; ++w) {
-            Vec3<Real> d = flat_subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
-            const Real airpath = unitize(d);
-            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
-            air[w] = airpath;
+          if (p.exact_math) {
+            for (int w = 0; w < W; ++w) {
+              Vec3<Real> d = flat_subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
+              air[w] = unitize(d);
+              dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+            }
+          } else {
+            // One division per lane instead of three (within an ulp of the C's unitize()).
+            NANOBRAGG_SIMD
+            for (int w = 0; w < W; ++w) {
+              const Vec3<Real> d = flat_subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
+              const Real mag = sqrt(d.x * d.x + d.y * d.y + d.z * d.z);
+              const Real inv = Real(1) / mag;
+              dx[w] = d.x * inv, dy[w] = d.y * inv, dz[w] = d.z * inv;
+              air[w] = mag;
+            }
           }
           if (need_omega) {
             NANOBRAGG_SIMD
@@ -169,10 +179,18 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
           const Real lambda = p.source_lambda[src];
           // Masks are Real 0/1 (not bool) so the lane loops vectorize.
           Real qx[W], qy[W], qz[W], skip[W];
-          NANOBRAGG_SIMD
-          for (int w = 0; w < W; ++w) {
-            qx[w] = (dx[w] - ix) / lambda, qy[w] = (dy[w] - iy) / lambda, qz[w] = (dz[w] - iz) / lambda;
-            skip[w] = Real(0);
+          if (p.exact_math) {
+            for (int w = 0; w < W; ++w) {
+              qx[w] = (dx[w] - ix) / lambda, qy[w] = (dy[w] - iy) / lambda, qz[w] = (dz[w] - iz) / lambda;
+              skip[w] = Real(0);
+            }
+          } else {
+            const Real inv_lambda = Real(1) / lambda;  // within an ulp of dividing each component
+            NANOBRAGG_SIMD
+            for (int w = 0; w < W; ++w) {
+              qx[w] = (dx[w] - ix) * inv_lambda, qy[w] = (dy[w] - iy) * inv_lambda, qz[w] = (dz[w] - iz) * inv_lambda;
+              skip[w] = Real(0);
+            }
           }
           if (p.dmin > Real(0)) {
             NANOBRAGG_SIMD
