@@ -84,6 +84,14 @@ class FTable:
         return FTable(values, tuple(b), int(table.hkls))
 
 
+GEMMI_SUFFIXES = (".mtz", ".cif", ".mmcif", ".ent", ".cif.gz", ".mmcif.gz", ".ent.gz")
+
+
+def is_reflection_file(path: str) -> bool:
+    """True for names read through gemmi (MTZ or mmCIF reflections) rather than as HKL text."""
+    return str(path).lower().endswith(GEMMI_SUFFIXES)
+
+
 def read_hkl(path: str, default_F: float = 0.0) -> FTable:
     """Read an ``h k l F`` text file the way nanoBragg.c does (L2140-L2225)."""
     return FTable.from_native(_core.read_hkl(path, default_F))

@@ -29,9 +29,9 @@ def load_table(req: Request, messages: list) -> Optional["_core.FTableData"]:
     """-hkl (then write the dump), else a dump file left by an earlier run, else none (Q19)."""
     opt = req.options
     if req.hkl is not None:
-        from . import structure_factors as sf
+        if nbio.is_reflection_file(req.hkl):  # MTZ / mmCIF through gemmi, expanded to P1
+            from . import structure_factors as sf
 
-        if sf.is_reflection_file(req.hkl):  # MTZ / mmCIF through gemmi, expanded to P1
             table = sf.read_reflections(req.hkl, getattr(req, "mtz_column", None), opt.default_F).to_native()
         else:
             table = _core.read_hkl(req.hkl, opt.default_F)

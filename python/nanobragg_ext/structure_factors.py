@@ -28,12 +28,9 @@ from .io import FTable, InputError
 __all__ = ["from_arrays", "expand_to_p1", "read_reflections", "is_reflection_file", "GEMMI_SUFFIXES"]
 
 # File name endings read through gemmi (anything else given to -hkl is an h k l F text file).
-GEMMI_SUFFIXES = (".mtz", ".cif", ".mmcif", ".ent", ".cif.gz", ".mmcif.gz", ".ent.gz")
 
 
-def is_reflection_file(path: str) -> bool:
-    """True for names read through gemmi (MTZ or mmCIF reflections) rather than as HKL text."""
-    return str(path).lower().endswith(GEMMI_SUFFIXES)
+from .io import GEMMI_SUFFIXES, is_reflection_file  # noqa: E402,F401 (light: no NumPy needed to ask)
 
 
 def from_arrays(h, k, l, F, default_F: float = 0.0) -> FTable:  # noqa: E741 (crystallographic l)
