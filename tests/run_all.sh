@@ -10,7 +10,6 @@ if ! dpkg -s libgtest-dev >/dev/null 2>&1; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libgtest-dev >/dev/null
 fi
 
-python3 -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 python3 -m pip install -q ".[test]"
 
 # C++ unit tests (CPU only; GPU tests carry the label gpu).
