@@ -117,12 +117,7 @@ void add_cpu(py::module_& m) {
           py::gil_scoped_release release;
           stats = render_on_cpu<double>(p, ptr, mask_ptr, single, threads, controls, catch_sigint);
         }
-        py::dict d;
-        d["omega_sum"] = stats.omega_sum;
-        d["rendered"] = stats.rendered;
-        d["interpolation_switched_off"] = stats.interpolation_switched_off;
-        d["cancelled"] = stats.cancelled;
-        return d;
+        return render_stats_dict(stats);
       },
       py::arg("prepared"), py::arg("out"), py::arg("mask") = py::none(), py::arg("precision") = "double",
       py::arg("threads") = 0, py::arg("controls") = nullptr, py::arg("catch_sigint") = false,

@@ -139,10 +139,7 @@ void add_io(py::module_& m) {
           st = render_float_image(p, im->data.data(), mask_data ? mask_data->data() : nullptr,
                                   precision == "single", threads, controls, catch_sigint);
         }
-        py::dict d;
-        d["omega_sum"] = st.omega_sum, d["rendered"] = st.rendered;
-        d["interpolation_switched_off"] = st.interpolation_switched_off, d["cancelled"] = st.cancelled;
-        return py::make_tuple(std::move(im), d);
+        return py::make_tuple(std::move(im), render_stats_dict(st));
       },
       py::arg("prepared"), py::arg("mask") = py::none(), py::arg("precision") = "double", py::arg("threads") = 0,
       py::arg("catch_sigint") = false, py::arg("controls") = nullptr,

@@ -1,6 +1,8 @@
 /// The CPU render entry the binding files share: render controls (cancel flag, progress) and
 /// Ctrl-C handling while the GIL is released.
 #pragma once
+#include <pybind11/pybind11.h>
+
 #include <atomic>
 #include <cstdint>
 
@@ -25,6 +27,16 @@ cpu::RenderStats render_on_cpu(const Prepared& p, Out* out, const std::uint16_t*
 inline cpu::RenderStats render_float_image(const Prepared& p, float* out, const std::uint16_t* mask, bool single,
                                            int threads, RenderControls* controls, bool catch_sigint) {
   return render_on_cpu<float>(p, out, mask, single, threads, controls, catch_sigint);
+}
+
+/// The statistics of a render as the dict both backends return.
+inline pybind11::dict render_stats_dict(const cpu::RenderStats& st) {
+  pybind11::dict d;
+  d["omega_sum"] = st.omega_sum;
+  d["rendered"] = st.rendered;
+  d["interpolation_switched_off"] = st.interpolation_switched_off;
+  d["cancelled"] = st.cancelled;
+  return d;
 }
 
 }  // namespace nanobragg::bindings
