@@ -90,9 +90,9 @@ void add_io(py::module_& m) {
   m.def(
       "prepare",
       [](const Options& opt, const FTableData* table, const std::vector<double>& source_xyz,
-         const std::vector<double>& source_lambda) {
+         const std::vector<double>& source_lambda, const std::vector<double>& source_weight) {
         if (source_xyz.size() != 3 * source_lambda.size()) throw py::value_error("source_xyz needs 3 values per source");
-        SourceList sources{source_xyz, source_lambda};
+        SourceList sources{source_xyz, source_lambda, source_weight};
         try {
           return prepare(opt, table ? *table : FTableData{}, sources);
         } catch (const std::invalid_argument& e) {
@@ -100,7 +100,7 @@ void add_io(py::module_& m) {
         }
       },
       py::arg("options"), py::arg("table") = nullptr, py::arg("source_xyz") = std::vector<double>{},
-      py::arg("source_lambda") = std::vector<double>{},
+      py::arg("source_lambda") = std::vector<double>{}, py::arg("source_weight") = std::vector<double>{},
       "Derive detector, sampling, crystal, sources and orientations from options, a structure-factor\n"
       "table (or None) and the -sourcefile rows (positions, 3 per source, and wavelengths; empty to\n"
       "generate sources from divergence and dispersion).");

@@ -36,6 +36,7 @@ inline pybind11::dict render_stats_dict(const cpu::RenderStats& st) {
   d["rendered"] = st.rendered;
   d["interpolation_switched_off"] = st.interpolation_switched_off;
   d["cancelled"] = st.cancelled;
+  d["switch_hkl"] = pybind11::make_tuple(st.switch_hkl[0], st.switch_hkl[1], st.switch_hkl[2]);
   return d;
 }
 

@@ -5,6 +5,7 @@ and exit status 2, with no output written; Ctrl-C stops a run within a second or
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 
@@ -83,15 +84,20 @@ def run(argv: List[str], out=None) -> int:
     pipeline.check_memory(prepared)
     mask = pipeline.mask_bytes(req, prepared)
     s = prepared.sampling
-    for w in prepared.warnings:
-        print(w, file=out)
-    for m in messages:
-        print(m, file=out)
-    _print_summary(prepared, req, out)
+    from .console import summary_lines
+
+    print("\n".join(summary_lines(prepared, req, messages)), file=out)
 
     image, stats = _render_with_progress(prepared, mask, req)
     if stats["interpolation_switched_off"]:
-        print("WARNING: out of range for three point interpolation: interpolation turned off", file=out)
+        # Same wording as nanoBragg.c, for the first out-of-range evaluation in serial order (Q8).
+        hkl = stats.get("switch_hkl", (float("nan"),) * 3)
+        hkl0 = tuple(math.ceil(x - 0.5) if math.isfinite(x) else 0 for x in hkl)
+        print("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d " %
+              (hkl + hkl0), file=out)
+        print("WARNING: further warnings will not be printed! ", file=out)
+    else:
+        print("", file=out)  # the C ends its progress meter with a newline
     omega = stats["omega_sum"] / s["steps"]
     print(f"solid angle subtended by detector = {omega:g} steradian ( {100 * omega / 4 / 3.141592653589793:g}% sphere)",
           file=out)
@@ -121,35 +127,6 @@ def run(argv: List[str], out=None) -> int:
         write_png(req.pngfile, np.asarray(image))
         print(f"writing {req.pngfile} as a log-scaled PNG preview", file=out)
     return 0
-
-
-def _print_summary(prepared, req, out) -> None:
-    g = prepared.geometry
-    s = prepared.sampling
-    c = prepared.crystal
-    conv = {0: "custom", 1: "adxv", 2: "mosflm", 3: "xds", 4: "dials", 5: "denzo"}[int(g["convention"])]
-    print(f"{conv} convention selected.", file=out)
-    print("Unit Cell: %g %g %g %g %g %g" % tuple(c["cell"]), file=out)
-    print("volume = %g A^3" % c["V_cell"], file=out)
-    if c["random_misset"]:
-        print("random orientation misset angles: %f %f %f deg" % tuple(c["misset_deg"]), file=out)
-    print("  %d initialized hkls (all others =%g)" % (prepared.hkls, prepared.options.default_F), file=out)
-    print("  distance=%g detsize=%gx%g  pixel=%g meters (%dx%d pixels)" % (
-        g["distance"], g["detsize_f"], g["detsize_s"], g["pixel_size"], g["fpixels"], g["spixels"]), file=out)
-    print("  Xbeam=%g Ybeam=%g" % (g["Xbeam"], g["Ybeam"]), file=out)
-    print("  Fbeam=%g Sbeam=%g" % (g["Fbeam"], g["Sbeam"]), file=out)
-    print("  Xclose=%g Yclose=%g" % (g["Xclose"], g["Yclose"]), file=out)
-    print("  Fclose=%g Sclose=%g" % (g["Fclose"], g["Sclose"]), file=out)
-    print("  DIRECTION_OF_DETECTOR_X-AXIS= %g %g %g" % g["fdet"], file=out)
-    print("  DIRECTION_OF_DETECTOR_Y-AXIS= %g %g %g" % g["sdet"], file=out)
-    print("  DIRECTION_OF_DETECTOR_Z-AXIS= %g %g %g" % g["odet"], file=out)
-    print("  INCIDENT_BEAM_DIRECTION= %g %g %g" % g["beam"], file=out)
-    print("  dials origin= %g %g %g" % g["dials_origin"], file=out)
-    print("  %d sources" % len(prepared.source_wavelengths), file=out)
-    print("  %d mosaic domains over mosaic spread of %g degrees" % (
-        s["mosaic_domains"], s["mosaic_spread"] * 180.0 / 3.141592653589793), file=out)
-    print("  %d phi steps" % s["phisteps"], file=out)
-    print("  %dx%d pixel oversample steps" % (s["oversample"], s["oversample"]), file=out)
 
 
 def cmd_info(argv: List[str]) -> int:

@@ -137,7 +137,14 @@ def read_sourcefile(path: str) -> Tuple[List[float], List[float]]:
     Columns: X Y Z weight wavelength, separated by whitespace or ``,;:!`` (nanoBragg.c
     read_text_file). The weight column is read and ignored, as in the C.
     """
+    xyz, _, lam = read_sourcefile_columns(path)
+    return xyz, lam
+
+
+def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[float]]:
+    """(positions, 3 per source; weights; wavelengths) of a source file, missing columns NaN."""
     xyz: List[float] = []
+    weight: List[float] = []
     lam: List[float] = []
     for lineno, line in enumerate(_read_bytes(path, "source").decode("latin-1").splitlines(), 1):
         fields = [f for f in _DELIMS.split(line.strip()) if f]
@@ -153,10 +160,11 @@ def read_sourcefile(path: str) -> Tuple[List[float], List[float]]:
             raise InputError(f"source file '{path}' line {lineno}: non-finite number")
         vals += [math.nan] * (5 - len(vals))
         xyz += vals[:3]
+        weight.append(vals[3])
         lam.append(vals[4])
     if not lam:
         raise InputError(f"source file '{path}': no sources")
-    return xyz, lam
+    return xyz, weight, lam
 
 
 # ---------------------------------------------------------------------------------------------

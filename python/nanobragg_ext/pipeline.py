@@ -56,10 +56,11 @@ def prepare_request(req: Request, messages: Optional[list] = None) -> "_core.Pre
         opt.matrix = nbio.read_matrix(req.mat)
         opt.has_matrix = True
     table = load_table(req, messages)
-    xyz, lam = ([], []) if req.sourcefile is None else nbio.read_sourcefile(req.sourcefile)
+    xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
     if req.stol is not None:
         nbio._read_bytes(req.stol, "S(Q)")  # read and unused, as in the C
-    return _core.prepare(opt, table, xyz, lam)
+        messages.append(f"reading {req.stol}")
+    return _core.prepare(opt, table, xyz, lam, weight)
 
 
 def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:

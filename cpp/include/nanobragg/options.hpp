@@ -95,6 +95,7 @@ struct FTableData {
 struct SourceList {
   std::vector<double> xyz;     // 3 per source, sample to source
   std::vector<double> lambda;  // per source
+  std::vector<double> weight;  // per source as read (printed only; the C ignores weights, Q17)
 };
 
 }  // namespace nanobragg

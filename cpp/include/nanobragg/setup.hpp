@@ -92,8 +92,8 @@ void build_sources(Prepared& p, const SourceList& sources);
 void set_cell_vectors(Crystal& cr, const Vec3d& a, const Vec3d& b, const Vec3d& c, const Vec3d& a_star,
                       const Vec3d& b_star, const Vec3d& c_star, double V_cell, double V_star, const Options& opt);
 void build_mosaic_domains(Prepared& p, RandomState& rng);
-/// The beam clips the sample's y and z sizes (L1134-L1143).
-void clip_sample_to_beam(Options& opt);
+/// The beam clips the sample's y and z sizes (L1134-L1143), with the C's warnings if asked.
+void clip_sample_to_beam(Options& opt, std::vector<std::string>* warnings);
 /// Tricubic interpolation on (1) or off (0) after the C's automatic choice (L1778-L1789).
 int auto_interpolate(const Options& opt);
 /// Oversampling (given or recommended from the crystal size) and the normalisation count steps.

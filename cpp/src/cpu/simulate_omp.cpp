@@ -41,6 +41,7 @@ struct RowResult {
   double omega_sum = 0;
   std::int64_t rendered = 0;
   std::int64_t first_switch = std::numeric_limits<std::int64_t>::max();
+  double switch_hkl[3] = {0, 0, 0};
 };
 
 // Pixels rendered together in SIMD lanes (8 doubles fill an AVX-512 register, two AVX2 ones).
@@ -52,12 +53,15 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
                                                 std::int64_t skip_upto, std::int64_t first_pixel) {
   RowResult r;
   const std::int64_t row = std::int64_t(s) * p.fpixels;
-  auto store = [&](std::int64_t idx, Real v, bool switched, double omega) {
+  auto store = [&](std::int64_t idx, Real v, bool switched, const double* hkl, double omega) {
     // Same as nanoBragg.c: the value is stored once, in the output precision.
     out[idx] = Out(v);
     r.omega_sum += omega;
     ++r.rendered;
-    if (switched && idx < r.first_switch) r.first_switch = idx;
+    if (switched && idx < r.first_switch) {
+      r.first_switch = idx;
+      for (int i = 0; i < 3; ++i) r.switch_hkl[i] = hkl[i];
+    }
   };
   int f = 0;
   while (f < p.fpixels) {
@@ -77,7 +81,7 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
       pixel_block<Real, kLanes>(p, f, s, st, v);
       for (int w = 0; w < kLanes; ++w) {
         if (rendered[w]) {
-          store(idx + w, v[w], st.switched_off[w], st.omega_sum[w]);
+          store(idx + w, v[w], st.switched_off[w], st.switch_hkl[w], st.omega_sum[w]);
         } else {
           out[idx + w] = Out(0);
         }
@@ -91,7 +95,7 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
       } else {
         PixelState st{idx == first_pixel, interpolate, false, 0.0};
         const Real v = pixel_intensity(p, f, s, st);
-        store(idx, v, st.switched_off, st.omega_sum);
+        store(idx, v, st.switched_off, st.switch_hkl, st.omega_sum);
       }
     }
     ++f;
@@ -115,8 +119,9 @@ NANOBRAGG_ROW(float, double)
 template <typename Real, typename Out>
 std::int64_t render_rows(const SimParams<Real>& p, Out* out, int threads, RenderControl control,
                          bool interpolate, std::int64_t skip_upto, std::int64_t first_pixel,
-                         double& omega_sum, std::int64_t& rendered) {
+                         double& omega_sum, std::int64_t& rendered, double* switch_hkl) {
   std::int64_t first_switch = std::numeric_limits<std::int64_t>::max();
+  std::int64_t first_switch_seen = first_switch;  // guarded by the critical section below
   double omega = 0;
   std::int64_t count = 0;
   const int rows = p.spixels;
@@ -130,7 +135,16 @@ std::int64_t render_rows(const SimParams<Real>& p, Out* out, int threads, Render
     const RowResult r = render_row(p, out, s, interpolate, skip_upto, first_pixel);
     omega += r.omega_sum;
     count += r.rendered;
-    if (r.first_switch < first_switch) first_switch = r.first_switch;
+    if (r.first_switch < first_switch) {
+      first_switch = r.first_switch;
+#if defined(_OPENMP)
+#pragma omp critical(nanobragg_switch)
+#endif
+      if (r.first_switch < first_switch_seen) {  // rare: keep the h, k, l of the earliest switch
+        first_switch_seen = r.first_switch;
+        for (int i = 0; i < 3; ++i) switch_hkl[i] = r.switch_hkl[i];
+      }
+    }
     if (control.progress) control.progress->fetch_add(p.fpixels, std::memory_order_relaxed);
   }
   (void)threads;
@@ -146,7 +160,8 @@ RenderStats render(const SimParams<Real>& p, Out* out, int threads, RenderContro
   const std::int64_t first_pixel = first_rendered_pixel(p);
   const std::int64_t none = -1;
   const std::int64_t first_switch =
-      render_rows(p, out, threads, control, p.interpolate != 0, none, first_pixel, stats.omega_sum, stats.rendered);
+      render_rows(p, out, threads, control, p.interpolate != 0, none, first_pixel, stats.omega_sum, stats.rendered,
+                  stats.switch_hkl);
   if (first_switch != std::numeric_limits<std::int64_t>::max()) {
     // The C turns interpolation off for everything rendered after the first out-of-range
     // evaluation (Q8, serial-order semantics): re-render every later pixel without it.
@@ -154,7 +169,8 @@ RenderStats render(const SimParams<Real>& p, Out* out, int threads, RenderContro
     stats.interpolation_switched_off = true;
     double omega_again = 0;
     std::int64_t count_again = 0;
-    render_rows(p, out, threads, control, false, first_switch, first_pixel, omega_again, count_again);
+    double unused[3];
+    render_rows(p, out, threads, control, false, first_switch, first_pixel, omega_again, count_again, unused);
   }
   stats.cancelled = control.cancel && control.cancel->load();
   return stats;

@@ -1,6 +1,7 @@
 /// prepare(): runs the set-up steps in the C's order, then builds the sources, the mosaic domains
 /// and the per-(phi, domain) orientation table that the pixel kernel reads.
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "nanobragg/setup.hpp"
@@ -21,6 +22,7 @@ void build_sources(Prepared& p, const SourceList& list) {
   p.source_dir.clear(), p.source_lambda.clear(), p.source_raw_xyz.clear(), p.source_raw_weight.clear();
   const std::size_t n_file = list.lambda.size();
   if (n_file > 0) {
+    p.sampling.divsteps = -1;  // as printed by the C: the divergence grid is never counted
     for (std::size_t i = 0; i < n_file; ++i) {
       double x = list.xyz[3 * i], y = list.xyz[3 * i + 1], z = list.xyz[3 * i + 2];
       if (std::isnan(x)) x = -kSourceDistance * beam.x;
@@ -29,7 +31,9 @@ void build_sources(Prepared& p, const SourceList& list) {
       double lam = list.lambda[i];
       if (std::isnan(lam)) lam = lambda0;
       p.source_raw_xyz.insert(p.source_raw_xyz.end(), {x, y, z});
-      p.source_raw_weight.push_back(1.0);  // weights are read but never used by the C (Q17)
+      // Weights are read and printed but never used by the C (Q17); a missing one reads as 1.
+      const double wt = i < list.weight.size() ? list.weight[i] : 1.0;
+      p.source_raw_weight.push_back(std::isnan(wt) ? 1.0 : wt);
       p.source_lambda.push_back(lam);
     }
   } else {
@@ -117,10 +121,19 @@ void build_orientation_table(Prepared& p) {
   sweep(after_first, p.cells);
 }
 
-void clip_sample_to_beam(Options& opt) {
+void clip_sample_to_beam(Options& opt, std::vector<std::string>* warnings) {
+  char line[160];
   if (opt.beamsize >= 0) {
-    if (opt.beamsize < opt.sample_y) opt.sample_y = opt.beamsize;
-    if (opt.beamsize < opt.sample_z) opt.sample_z = opt.beamsize;
+    if (opt.beamsize < opt.sample_y) {
+      std::snprintf(line, sizeof line, "WARNING: clipping sample (%g m high) with beam (%g m)", opt.sample_y, opt.beamsize);
+      if (warnings) warnings->emplace_back(line);
+      opt.sample_y = opt.beamsize;
+    }
+    if (opt.beamsize < opt.sample_z) {
+      std::snprintf(line, sizeof line, "WARNING: clipping sample (%g m wide) with beam (%g m)", opt.sample_z, opt.beamsize);
+      if (warnings) warnings->emplace_back(line);
+      opt.sample_z = opt.beamsize;
+    }
   }
 }
 
@@ -156,7 +169,7 @@ Prepared prepare(const Options& opt_in, FTableData F, const SourceList& sources)
   if (opt.flux != 0.0 && opt.exposure > 0.0 && opt.beamsize >= 0) {
     p.fluence = opt.flux * opt.exposure / opt.beamsize / opt.beamsize;
   }
-  clip_sample_to_beam(opt);
+  clip_sample_to_beam(opt, &p.warnings);
   p.flux = opt.flux;
   if (opt.exposure > 0.0) p.flux = p.fluence / opt.exposure * opt.beamsize * opt.beamsize;
 

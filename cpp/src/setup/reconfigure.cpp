@@ -10,7 +10,7 @@ namespace nanobragg {
 
 void reconfigure_crystal(Prepared& p, const Options& opt_in) {
   Options opt = opt_in;
-  clip_sample_to_beam(opt);
+  clip_sample_to_beam(opt, nullptr);
   // Warnings are regenerated in prepare()'s order: detector, sampling, crystal.
   std::vector<std::string> warnings;
   (void)place_detector(opt, warnings);

@@ -92,6 +92,7 @@ struct BlockState {
   bool interpolate[W];     // in/out: tricubic interpolation still on for this pixel; the C switches
                            // it off for the rest of the render at the first out-of-range evaluation (Q8)
   bool switched_off[W];    // out: this pixel switched interpolation off
+  double switch_hkl[W][3]; // out: h, k, l of that evaluation (the C's warning prints them)
   double omega_sum[W];     // out: sum of the solid angles used, for the console summary
 };
 
@@ -270,6 +271,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                   if (st.interpolate[w] && interpolation_out_of_range(F, h, k, l)) {
                     st.interpolate[w] = false;
                     st.switched_off[w] = true;
+                    st.switch_hkl[w][0] = double(h), st.switch_hkl[w][1] = double(k), st.switch_hkl[w][2] = double(l);
                   }
                   if (!st.interpolate[w]) {
                     F_cell = nearest_F(F, h0, k0, l0);
@@ -313,6 +315,7 @@ struct PixelState {
   bool first_evaluation;  // in: this pixel starts the render (stale-phi quirk uses cells_first)
   bool interpolate;       // in/out: tricubic interpolation still on (Q8)
   bool switched_off;      // out: this pixel switched interpolation off
+  double switch_hkl[3];   // out: h, k, l of the evaluation that switched it off
   double omega_sum;       // out: sum of the solid angles used, for the console summary
 };
 
@@ -327,6 +330,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_intensity(const SimParams<Real>& p
   pixel_block<Real, 1>(p, fpixel, spixel, b, &value);
   st.interpolate = b.interpolate[0];
   st.switched_off = b.switched_off[0];
+  for (int i = 0; i < 3; ++i) st.switch_hkl[i] = b.switch_hkl[0][i];
   st.omega_sum = b.omega_sum[0];
   st.first_evaluation = false;
   return value;

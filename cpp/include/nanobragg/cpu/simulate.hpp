@@ -12,6 +12,7 @@ struct RenderStats {
   double omega_sum = 0;          // sum of per-evaluation solid angles (divide by steps)
   std::int64_t rendered = 0;     // pixels computed
   bool interpolation_switched_off = false;
+  double switch_hkl[3] = {0, 0, 0};  // h, k, l of the evaluation that switched it off
   bool cancelled = false;
 };
 
