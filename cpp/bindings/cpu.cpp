@@ -1,5 +1,6 @@
 /// The CPU renderer: fills a caller-owned float32 or float64 array in place, GIL released.
 #include <pybind11/numpy.h>
+#include <pybind11/stl.h>
 
 #include <atomic>
 #include <csignal>
@@ -10,6 +11,7 @@
 #include "arrays.hpp"
 #include "common.hpp"
 #include "nanobragg/cpu/simulate.hpp"
+#include "nanobragg/core/kernel.hpp"
 #include "nanobragg/sim_params.hpp"
 #include "render_cpu.hpp"
 
@@ -123,6 +125,39 @@ void add_cpu(py::module_& m) {
       py::arg("threads") = 0, py::arg("controls") = nullptr, py::arg("catch_sigint") = false,
       "Render into out (float32 or float64, C-contiguous, shape (spixels, fpixels)) in place.\n"
       "catch_sigint (main thread only): Ctrl-C cancels the render; the result has cancelled=True.");
+
+  m.def(
+      "trace_pixel",
+      [](const Prepared& p, int fpixel, int spixel, bool first_evaluation, bool interpolate,
+         const std::string& precision) {
+        if (fpixel < 0 || fpixel >= p.det.fpixels || spixel < 0 || spixel >= p.det.spixels) {
+          throw py::value_error("pixel (" + std::to_string(fpixel) + ", " + std::to_string(spixel) +
+                                ") is outside the detector");
+        }
+        PixelTrace t{};
+        double value = 0;
+        auto run_one = [&](auto tag) {
+          using Real = decltype(tag);
+          KernelTables<Real> tables;
+          const SimParams<Real> sp = make_sim_params<Real>(p, tables, nullptr);
+          PixelState st{&t, first_evaluation, interpolate && sp.interpolate != 0, false, {0, 0, 0}, 0.0};
+          value = double(static_cast<float>(pixel_intensity(sp, fpixel, spixel, st)));
+        };
+        if (precision == "single") run_one(float{});
+        else run_one(double{});
+        py::dict d;
+        d["pos"] = py::make_tuple(t.pos[0], t.pos[1], t.pos[2]);
+        d["stol"] = t.stol;
+        d["hkl"] = py::make_tuple(t.hkl[0], t.hkl[1], t.hkl[2]);
+        d["hkl0"] = py::make_tuple(t.hkl0[0], t.hkl0[1], t.hkl0[2]);
+        d["F_cell"] = t.F_cell, d["F_latt"] = t.F_latt, d["I"] = t.I;
+        d["polar"] = t.polar, d["omega"] = t.omega, d["capture"] = t.capture, d["pixel"] = value;
+        d["cell"] = std::vector<double>(t.cell, t.cell + 9);
+        return d;
+      },
+      py::arg("prepared"), py::arg("fpixel"), py::arg("spixel"), py::arg("first_evaluation") = false,
+      py::arg("interpolate") = true, py::arg("precision") = "double",
+      "The last evaluation of one pixel, as nanoBragg's -printout reports it.");
 
   m.def("openmp_max_threads", [] {
 #if defined(_OPENMP)

@@ -89,6 +89,8 @@ def run(argv: List[str], out=None) -> int:
     print("\n".join(summary_lines(prepared, req, messages)), file=out)
 
     image, stats = _render_with_progress(prepared, mask, req)
+    if req.printout:
+        _print_traces(prepared, req, mask, stats, out)
     if stats["interpolation_switched_off"]:
         # Same wording as nanoBragg.c, for the first out-of-range evaluation in serial order (Q8).
         hkl = stats.get("switch_hkl", (float("nan"),) * 3)
@@ -127,6 +129,33 @@ def run(argv: List[str], out=None) -> int:
         write_png(req.pngfile, np.asarray(image))
         print(f"writing {req.pngfile} as a log-scaled PNG preview", file=out)
     return 0
+
+
+def _print_traces(prepared, req, mask, stats, out) -> None:
+    """-printout: the last evaluation of one pixel (-printout_pixel f s) or of every rendered pixel
+    in raster order (the C prints them in its threads' order)."""
+    from . import _core
+    from .console import printout_lines
+
+    g = prepared.geometry
+    xmin, xmax, ymin, ymax = g["roi"]
+    f_sel, s_sel = req.printout_pixel
+    if f_sel >= 0:
+        pixels = [(f_sel, s_sel)] if 0 <= f_sel < g["fpixels"] and 0 <= s_sel < g["spixels"] else []
+    else:
+        pixels = [(f, s) for s in range(max(ymin, 0), min(ymax, g["spixels"] - 1) + 1)
+                  for f in range(max(xmin, 0), min(xmax, g["fpixels"] - 1) + 1)]
+    first = None
+    for f, s in pixels:
+        if not (xmin <= f <= xmax and ymin <= s <= ymax):
+            continue
+        if mask is not None and int.from_bytes(mask[2 * (s * g["fpixels"] + f):2 * (s * g["fpixels"] + f) + 2],
+                                                "little") == 0:
+            continue
+        first = (f, s) if first is None else first
+        trace = _core.trace_pixel(prepared, f, s, (f, s) == first and f_sel < 0, not stats["interpolation_switched_off"],
+                                  req.precision)
+        print("\n".join(printout_lines(prepared, trace, f, s)), file=out)
 
 
 def cmd_info(argv: List[str]) -> int:

@@ -129,3 +129,26 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
 def _safe(r: float) -> float:
     # The C divides by range squared; a zero range gives NaN or inf there, which never trims.
     return r * r if r != 0 else float("nan")
+
+
+def printout_lines(prepared, trace: dict, fpixel: int, spixel: int) -> List[str]:
+    """One -printout block (nanoBragg.c L3057-L3077) from _core.trace_pixel()."""
+    import math
+
+    x, y, z = trace["pos"]
+    twotheta = math.atan2(math.sqrt(y * y + z * z), x)
+    test = math.sin(twotheta / 2.0) / (prepared.options.lambda0 * 1e10)
+    h, k, l = trace["hkl"]
+    cell = [v * 1e10 for v in trace["cell"]]
+    return [
+        "%4d %4d : stol = %g or %g" % (fpixel, spixel, trace["stol"], test),
+        "at %g %g %g" % (x, y, z),
+        "hkl= %f %f %f  hkl0= %d %d %d" % (h, k, l, *trace["hkl0"]),
+        " F_cell=%g  F_latt=%g   I = %g" % (trace["F_cell"], trace["F_latt"], trace["I"]),
+        "I/steps %15.10g" % (trace["I"] / prepared.sampling["steps"]),
+        "polar   %15.10g" % trace["polar"],
+        "omega   %15.10g" % trace["omega"],
+        "capfrac %15.10g" % trace["capture"],
+        "pixel   %15.10g" % trace["pixel"],
+    ] + _vectors("real-space cell vectors (Angstrom):", ("a", "b", "c"),
+                 [cell[0:3], cell[3:6], cell[6:9]])

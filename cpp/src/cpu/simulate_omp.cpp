@@ -75,6 +75,7 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
     }
     if (block_ok && lanes_rendered > 1) {
       BlockState<kLanes> st;
+      st.trace = nullptr;
       st.first_evaluation = false;
       for (int w = 0; w < kLanes; ++w) st.interpolate[w] = interpolate;
       Real v[kLanes];
@@ -93,7 +94,7 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
       if (!is_rendered(p, f, s)) {
         out[idx] = Out(0);
       } else {
-        PixelState st{idx == first_pixel, interpolate, false, 0.0};
+        PixelState st{nullptr, idx == first_pixel, interpolate, false, {0, 0, 0}, 0.0};
         const Real v = pixel_intensity(p, f, s, st);
         store(idx, v, st.switched_off, st.switch_hkl, st.omega_sum);
       }

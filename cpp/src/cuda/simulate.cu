@@ -74,7 +74,7 @@ __global__ void __launch_bounds__(kBlock)
       out[idx] = Out(0);
     } else {
       // Same as the CPU: only the first rendered pixel of the render sees the stale-phi cells_first.
-      PixelState st{idx == first_pixel, !kSecondPass && p.interpolate != 0, false, 0.0};
+      PixelState st{nullptr, idx == first_pixel, !kSecondPass && p.interpolate != 0, false, {0, 0, 0}, 0.0};
       // Same as nanoBragg.c: the value is stored once, in the output precision.
       out[idx] = Out(pixel_intensity(p, f, s, st));
       omega = st.omega_sum;

@@ -156,7 +156,7 @@ TEST(PixelIntensity, SinglePixelByHand) {
   ASSERT_EQ(p.steps, 1.0);
   for (int sp : {0, 13}) {
     const int fp = 21;
-    nb::PixelState st{true, false, false, 0.0};
+    nb::PixelState st{nullptr, true, false, false, {0, 0, 0}, 0.0};
     const double value = nb::pixel_intensity(p, fp, sp, st);
     V pos = nb::subpixel_position(p, fp, sp, 0, 0, 0.0);
     const double R = nb::magnitude(pos);

@@ -85,9 +85,21 @@ NANOBRAGG_HD inline bool need_polar(const Real (&polar)[W], const Real (&skip)[W
   return need;
 }
 
+/// The last evaluation of a pixel, as nanoBragg's -printout reports it (L3057-L3077).
+struct PixelTrace {
+  double pos[3];       // last sub-pixel position (m)
+  double stol;         // |q|/2 of the last source (1/m)
+  double hkl[3];       // fractional indices of the last evaluation
+  int hkl0[3];         // nearest integers
+  double F_cell, F_latt, I;  // last structure factor and lattice factor; the raw sum
+  double polar, omega, capture;
+  double cell[9];      // a, b, c of the last orientation (m)
+};
+
 /// What a block of W adjacent pixels of one row carries in and out besides its values.
 template <int W>
 struct BlockState {
+  PixelTrace* trace;       // in: record the last evaluation here (W == 1 only); null normally
   bool first_evaluation;   // in: the block (W == 1) holds the render's first pixel (stale phi, Q1)
   bool interpolate[W];     // in/out: tricubic interpolation still on for this pixel; the C switches
                            // it off for the rest of the render at the first out-of-range evaluation (Q8)
@@ -170,6 +182,10 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
           }
         }
         for (int w = 0; w < W; ++w) st.omega_sum[w] += double(omega[w]);
+        if (st.trace) {
+          const Vec3<Real> pos = subpixel_position(p, fpixel0, spixel, subF, subS, Odet);
+          st.trace->pos[0] = double(pos.x), st.trace->pos[1] = double(pos.y), st.trace->pos[2] = double(pos.z);
+        }
         if (p.thick != Real(0)) {
           for (int w = 0; w < W; ++w) {
             if (capture[w] == Real(0) || p.oversample_thick) capture[w] = capture_fraction(p, {dx[w], dy[w], dz[w]}, thick_tic);
@@ -193,6 +209,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
               skip[w] = Real(0);
             }
           }
+          if (st.trace) st.trace->stol = double(Real(0.5) * sqrt(qx[0] * qx[0] + qy[0] * qy[0] + qz[0] * qz[0]));
           if (p.dmin > Real(0)) {
             NANOBRAGG_SIMD
             for (int w = 0; w < W; ++w) {
@@ -233,7 +250,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
             Real term[W], keep[W];
             bool any_interp = false;
             for (int w = 0; w < W; ++w) any_interp |= st.interpolate[w];
-            if (square && !p.exact_math && !any_interp) {
+            if (square && !p.exact_math && !any_interp && !st.trace) {
               NANOBRAGG_SIMD
               for (int w = 0; w < W; ++w) {
                 const Real h = ax * qx[w] + ay * qy[w] + az * qz[w];
@@ -258,7 +275,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                   h0 = int(round_half_down(h)), k0 = int(round_half_down(k)), l0 = int(round_half_down(l));
                 }
                 Real F_latt = Real(1);  // a single unit cell: sincg is not evaluated at all
-                if (square && !p.exact_math) {
+                if (square && !p.exact_math && !st.trace) {  // a trace prints the C's signed F_latt
                   if (!single_cell) {
                     F_latt = sincg_offset(h - Real(h0), na) * sincg_offset(k - Real(k0), nb) * sincg_offset(l - Real(l0), nc);
                   }
@@ -280,6 +297,15 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                   }
                 }
                 term[w] = F_cell * F_cell * F_latt * F_latt;
+                if (st.trace && skip[w] == Real(0)) {
+                  PixelTrace& t = *st.trace;
+                  t.hkl[0] = double(h), t.hkl[1] = double(k), t.hkl[2] = double(l);
+                  t.hkl0[0] = h0, t.hkl0[1] = k0, t.hkl0[2] = l0;
+                  t.F_latt = double(F_latt);
+                  if (keep[w] != Real(0)) t.F_cell = double(F_cell);  // else the C keeps the previous one
+                  const Real abc[9] = {ax, ay, az, bx, by, bz, cx, cy, cz};
+                  for (int i = 0; i < 9; ++i) t.cell[i] = double(abc[i]);
+                }
               }
             }
             if (!any_post) {
@@ -302,6 +328,10 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
     }
   }
   for (int w = 0; w < W; ++w) {
+    if (st.trace) {
+      st.trace->I = double(I[w]), st.trace->polar = double(polar[w]);
+      st.trace->omega = double(omega[w]), st.trace->capture = double(capture[w]);
+    }
     Real v = p.r_e_sqr * p.fluence * I[w] / p.steps;
     if (!p.oversample_thick) v *= capture[w];
     if (!p.oversample_polar) v *= polar[w];
@@ -312,6 +342,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
 
 /// What one pixel's computation carries in and out besides its value.
 struct PixelState {
+  PixelTrace* trace;      // in: record the last evaluation here, or null
   bool first_evaluation;  // in: this pixel starts the render (stale-phi quirk uses cells_first)
   bool interpolate;       // in/out: tricubic interpolation still on (Q8)
   bool switched_off;      // out: this pixel switched interpolation off
@@ -324,6 +355,7 @@ template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_intensity(const SimParams<Real>& p, int fpixel, int spixel,
                                                         PixelState& st) {
   BlockState<1> b;
+  b.trace = st.trace;
   b.first_evaluation = st.first_evaluation;
   b.interpolate[0] = st.interpolate;
   Real value;
