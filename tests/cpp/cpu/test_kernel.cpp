@@ -182,7 +182,7 @@ TEST(PixelIntensity, PolarizationAndCaptureScaleThePixel) {
   const Rig scaled(o);
   ASSERT_EQ(scaled.p.thicksteps, 1);
   const int fp = 3, sp = 29;
-  nb::PixelState a{true, false, false, 0.0}, b{true, false, false, 0.0};
+  nb::PixelState a{nullptr, true, false, false, {0, 0, 0}, 0.0}, b{nullptr, true, false, false, {0, 0, 0}, 0.0};
   const double v0 = nb::pixel_intensity(plain.p, fp, sp, a);
   const double v1 = nb::pixel_intensity(scaled.p, fp, sp, b);
   V d = nb::subpixel_position(scaled.p, fp, sp, 0, 0, 0.0);
