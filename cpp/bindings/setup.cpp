@@ -1,6 +1,5 @@
 /// prepare() and the Prepared result: the derived geometry, sampling and crystal as dicts, the
 /// sources and orientation tables as NumPy arrays (copies of small host tables).
-#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <stdexcept>
@@ -15,10 +14,16 @@ namespace nanobragg::bindings {
 namespace {
 py::tuple tup(const Vec3d& v) { return py::make_tuple(v.x, v.y, v.z); }
 
-py::array_t<double> as_array(const std::vector<double>& v, std::size_t cols) {
-  py::array_t<double> a({py::ssize_t(v.size() / cols), py::ssize_t(cols)});
-  std::copy(v.begin(), v.end(), a.mutable_data());
-  return a;
+/// Rows of cols values as a list of tuples: plain Python objects, so reading them needs no NumPy
+/// (the command line never imports it).
+py::list as_rows(const std::vector<double>& v, std::size_t cols) {
+  py::list rows;
+  for (std::size_t i = 0; i + cols <= v.size(); i += cols) {
+    py::tuple row(cols);
+    for (std::size_t j = 0; j < cols; ++j) row[j] = v[i + j];
+    rows.append(row);
+  }
+  return rows;
 }
 
 py::dict geometry_dict(const DetectorGeometry& g) {
@@ -79,12 +84,12 @@ void add_setup(py::module_& m) {
       .def_property_readonly("flux", [](const Prepared& p) { return p.flux; })
       .def_property_readonly("I_bg", [](const Prepared& p) { return p.I_bg; })
       .def_property_readonly("hkls", [](const Prepared& p) { return p.F.hkls; })
-      .def_property_readonly("source_directions", [](const Prepared& p) { return as_array(p.source_dir, 3); })
-      .def_property_readonly("source_positions", [](const Prepared& p) { return as_array(p.source_raw_xyz, 3); })
+      .def_property_readonly("source_directions", [](const Prepared& p) { return as_rows(p.source_dir, 3); })
+      .def_property_readonly("source_positions", [](const Prepared& p) { return as_rows(p.source_raw_xyz, 3); })
       .def_property_readonly("source_weights", [](const Prepared& p) { return p.source_raw_weight; })
       .def_property_readonly("source_wavelengths", [](const Prepared& p) { return p.source_lambda; })
-      .def_property_readonly("mosaic_umats", [](const Prepared& p) { return as_array(p.mosaic_umats, 9); })
-      .def_property_readonly("orientations", [](const Prepared& p) { return as_array(p.cells, 9); })
+      .def_property_readonly("mosaic_umats", [](const Prepared& p) { return as_rows(p.mosaic_umats, 9); })
+      .def_property_readonly("orientations", [](const Prepared& p) { return as_rows(p.cells, 9); })
       .def(
           "set_crystal_axes",
           [](Prepared& p, const std::array<double, 3>& a, const std::array<double, 3>& b,

@@ -153,3 +153,13 @@ def test_smv_opens_in_fabio(tmp_path):
     assert int(img.header["SIZE1"]) == 32 and int(img.header["SIZE2"]) == 32
     noise = fabio.open(str(tmp_path / "noiseimage.img"))
     assert noise.data.shape == (32, 32) and noise.data.min() >= 40 - 10
+
+
+def test_command_line_never_imports_numpy(tmp_path):
+    """Start-up matters for one-shot runs: the CLI path reads and writes every file natively."""
+    code = ("import sys; from nanobragg_ext.cli import main; "
+            f"rc = main({GOOD + ['-hkl', 'p1.hkl']!r}); "
+            "assert rc == 0, rc; assert 'numpy' not in sys.modules, 'numpy was imported'")
+    (tmp_path / "p1.hkl").write_text("0 0 0 10\n1 0 0 5\n0 1 0 5\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
