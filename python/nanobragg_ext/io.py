@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -29,6 +28,8 @@ os.umask(_UMASK)
 
 def write_atomic(path: str, data: bytes) -> None:
     """Write data to path through a temporary file in the same folder, then rename."""
+    import tempfile  # the command line writes through the native core; only the API needs this
+
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".nanobragg-", dir=folder)
     try:

@@ -9,7 +9,6 @@ Where the C silently misreads (a missing or non-numeric value, an unknown option
 """
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import time
@@ -506,6 +505,8 @@ def parse_args(argv: List[str]) -> Request:
             if h.stop:
                 break
         if not fired and not consumed[i] and not _NUMBER.match(tok):
+            import difflib  # only on this error path: it slows every start-up otherwise
+
             close = difflib.get_close_matches(tok, KNOWN_SPELLINGS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise OptionError(f"unknown option {tok}{hint}")

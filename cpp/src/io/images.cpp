@@ -15,17 +15,38 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
   ImageStats st;
   double sum = 0, sumsqr = 0;
   std::int64_t n = 0;
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      const std::int64_t i = std::int64_t(s) * fpixels + f;
-      if (!roi.contains(f, s) || (mask && mask[i] == 0)) continue;
-      const double v = image[i];
-      if (v > st.max_I) st.max_I = v, st.max_index = i;
-      sum += v;
-      sumsqr += v * v;
-      ++n;
+  double max_I = 0;
+  std::int64_t max_index = -1;
+  // Rows in parallel; the maximum keeps the first pixel in raster order among equal values, as a
+  // serial scan with '>' does.
+#if defined(_OPENMP)
+#pragma omp parallel
+#endif
+  {
+    double t_max = 0;
+    std::int64_t t_index = -1;
+#if defined(_OPENMP)
+#pragma omp for schedule(static) reduction(+ : sum, sumsqr, n)
+#endif
+    for (int s = 0; s < spixels; ++s) {
+      for (int f = 0; f < fpixels; ++f) {
+        const std::int64_t i = std::int64_t(s) * fpixels + f;
+        if (!roi.contains(f, s) || (mask && mask[i] == 0)) continue;
+        const double v = image[i];
+        if (v > t_max) t_max = v, t_index = i;
+        sum += v;
+        sumsqr += v * v;
+        ++n;
+      }
+    }
+#if defined(_OPENMP)
+#pragma omp critical(nanobragg_image_max)
+#endif
+    if (t_index >= 0 && (t_max > max_I || (t_max == max_I && (max_index < 0 || t_index < max_index)))) {
+      max_I = t_max, max_index = t_index;
     }
   }
+  st.max_I = max_I, st.max_index = max_index;
   st.rendered = n;
   const std::int64_t n1 = n > 0 ? n : 1;
   st.mean = sum / n1;
@@ -33,10 +54,14 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
   st.rms = std::sqrt(sumsqr / (n2 - 1));
   double dev = 0;
   std::int64_t m = 0;
+  const double mean = st.mean;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) reduction(+ : dev, m)
+#endif
   for (int s = 0; s < spixels; ++s) {
     for (int f = 0; f < fpixels; ++f) {
       if (!roi.contains(f, s)) continue;
-      const double d = image[std::int64_t(s) * fpixels + f] - st.mean;
+      const double d = image[std::int64_t(s) * fpixels + f] - mean;
       dev += d * d;
       ++m;
     }
@@ -49,6 +74,9 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
 std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixels, Roi roi, double scale,
                                      double adc) {
   std::vector<std::uint16_t> out(std::size_t(fpixels) * spixels, 0);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
   for (int s = 0; s < spixels; ++s) {
     for (int f = 0; f < fpixels; ++f) {
       if (!roi.contains(f, s)) continue;
@@ -65,6 +93,9 @@ std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixel
 
 std::vector<std::uint8_t> pgm_image(const float* image, int fpixels, int spixels, Roi roi, double scale) {
   std::vector<std::uint8_t> out(std::size_t(fpixels) * spixels, 0);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
   for (int s = 0; s < spixels; ++s) {
     for (int f = 0; f < fpixels; ++f) {
       if (!roi.contains(f, s)) continue;
