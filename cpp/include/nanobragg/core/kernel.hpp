@@ -1,12 +1,13 @@
-/// pixel_intensity(): the whole per-pixel computation of nanoBragg.c (L2568-L3049), shared by the
-/// CPU and CUDA backends. Loop order and arithmetic follow the C so float64 results match it.
+/// pixel_block() / pixel_intensity(): the whole per-pixel computation of nanoBragg.c (L2568-L3049),
+/// shared by the CPU (SIMD lanes of W pixels) and CUDA (W = 1) backends. Each lane follows the C's
+/// loop and accumulation order; exact_math also follows its libm calls, bit for bit.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include "hd.hpp"
 #include "lattice.hpp"
-#include "params.hpp"
 #include "fastmath.hpp"
+#include "params.hpp"
 #include "polarization.hpp"
 #include "structure_factor.hpp"
 #include "vec3.hpp"
