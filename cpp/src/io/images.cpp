@@ -71,9 +71,11 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
   return st;
 }
 
-std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixels, Roi roi, double scale,
-                                     double adc) {
-  std::vector<std::uint16_t> out(std::size_t(fpixels) * spixels, 0);
+namespace {
+// out[i] = convert(image[i]) for the pixels inside the ROI, 0 elsewhere (rows in parallel).
+template <typename T, typename Convert>
+std::vector<T> map_roi(const float* image, int fpixels, int spixels, Roi roi, Convert convert) {
+  std::vector<T> out(std::size_t(fpixels) * spixels, 0);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static)
 #endif
@@ -81,32 +83,31 @@ std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixel
     for (int f = 0; f < fpixels; ++f) {
       if (!roi.contains(f, s)) continue;
       const std::size_t i = std::size_t(s) * fpixels + f;
-      double v = image[i] * scale + adc;
-      if (v > 65535.0) v = 65535.0;
-      if (v < 0.0) v = 0.0;
-      // Same as nanoBragg.c: v + 0.5 is rounded to float before floorf (Q23).
-      out[i] = static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
+      out[i] = convert(image[i]);
     }
   }
   return out;
 }
+}  // namespace
+
+std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixels, Roi roi, double scale,
+                                     double adc) {
+  return map_roi<std::uint16_t>(image, fpixels, spixels, roi, [=](float x) {
+    double v = x * scale + adc;
+    if (v > 65535.0) v = 65535.0;
+    if (v < 0.0) v = 0.0;
+    // Same as nanoBragg.c: v + 0.5 is rounded to float before floorf (Q23).
+    return static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
+  });
+}
 
 std::vector<std::uint8_t> pgm_image(const float* image, int fpixels, int spixels, Roi roi, double scale) {
-  std::vector<std::uint8_t> out(std::size_t(fpixels) * spixels, 0);
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!roi.contains(f, s)) continue;
-      const std::size_t i = std::size_t(s) * fpixels + f;
-      double v = image[i] * scale;
-      if (v > 255.0) v = 255.0;
-      if (v < 0.0) v = 0.0;  // the C casts negative values (undefined); clip instead
-      out[i] = static_cast<std::uint8_t>(v);
-    }
-  }
-  return out;
+  return map_roi<std::uint8_t>(image, fpixels, spixels, roi, [=](float x) {
+    double v = x * scale;
+    if (v > 255.0) v = 255.0;
+    if (v < 0.0) v = 0.0;  // the C casts negative values (undefined); clip instead
+    return static_cast<std::uint8_t>(v);
+  });
 }
 
 NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed,
