@@ -498,6 +498,11 @@ class Dataset:
                 "workers": nworkers}
 
 
+_QUIET_WORKERS = {"distributed.worker.profile.enabled": False,
+                  "distributed.admin.tick.interval": "1s",
+                  "distributed.admin.system-monitor.gil.enabled": False}
+
+
 def _connect(client, scheduler, workers, own):
     """(client, workers, worker threads): the given client, one on scheduler, or a LocalCluster."""
     try:
@@ -510,10 +515,15 @@ def _connect(client, scheduler, workers, own):
             client = Client(scheduler)
             own.append(client)
         else:
+            import dask
+
             # One thread per worker: the renderer is OpenMP-parallel itself, and one Simulator per
-            # process then serves every task of that worker.
-            cluster = LocalCluster(n_workers=max(1, int(workers)), threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=40)
+            # process then serves every task of that worker. The workers' statistical profiler
+            # (a stack sample every 10 ms) and event-loop/GIL monitors take CPU from the frames and
+            # nothing here reads them: off for the clusters we start.
+            with dask.config.set(_QUIET_WORKERS):
+                cluster = LocalCluster(n_workers=max(1, int(workers)), threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=40)
             client = Client(cluster)
             own += [client, cluster]  # closed in this order
     nthreads = client.nthreads()

@@ -236,3 +236,23 @@ def test_orientations_are_uniform_rotations(cfg):
     # second moments near 1/3.
     assert np.all(np.abs(c_axes.mean(axis=0)) < 0.12)
     np.testing.assert_allclose((c_axes ** 2).mean(axis=0), 1 / 3, atol=0.06)
+
+
+def test_clusters_we_start_run_workers_without_the_dask_profiler():
+    # The profiler samples every worker thread's stack every 10 ms; it cost the 2-worker
+    # scaling several percent on 2 cores (bench/bench_dataset.py), so our own clusters turn it off.
+    import dask
+
+    from nanobragg_ext.dataset import _connect
+
+    own = []
+    client, nworkers, nthreads = _connect(None, None, 1, own)
+    try:
+        assert (nworkers, nthreads) == (1, 1)
+        settings = client.run(lambda: (dask.config.get("distributed.worker.profile.enabled"),
+                                       dask.config.get("distributed.admin.tick.interval")))
+        assert list(settings.values()) == [(False, "1s")]
+    finally:
+        for thing in own:
+            thing.close()
+    assert dask.config.get("distributed.worker.profile.enabled")  # the caller's own config is untouched
