@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <future>
 #include <optional>
 
 #include "arrays.hpp"
@@ -162,10 +163,14 @@ void add_io(py::module_& m) {
         py::dict out;
         py::gil_scoped_release release;
         const ImageStats st = image_stats(img, f, s, roi, mask_data ? mask_data->data() : nullptr);
-        write_file_atomic(floatfile, img, im.data.size() * sizeof(float));
+        // The float file goes to the kernel while the integer image is computed and written.
+        auto float_written = std::async(std::launch::async, [&] {
+          write_file_atomic(floatfile, img, im.data.size() * sizeof(float));
+        });
         const double iscale = int_scale(int_req, st.max_I);
         const auto ints = int_image(img, f, s, roi, iscale, adc);
         write_file_atomic(intfile, header, ints.data(), ints.size() * sizeof(std::uint16_t));
+        float_written.get();  // rethrows a failed write
         double pscale = 0, photons = 0;
         long overloads = 0;
         if (!pgmfile.is_none()) {

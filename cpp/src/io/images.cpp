@@ -11,8 +11,22 @@
 
 namespace nanobragg {
 
+namespace {
+// The ROI as inclusive row and column ranges within the image (empty when s0 > s1 or f0 > f1),
+// so loops over it need no per-pixel test.
+struct RoiRange {
+  int f0, f1, s0, s1;
+};
+
+RoiRange clip_roi(Roi roi, int fpixels, int spixels) {
+  return {roi.xmin > 0 ? roi.xmin : 0, roi.xmax < fpixels - 1 ? roi.xmax : fpixels - 1,
+          roi.ymin > 0 ? roi.ymin : 0, roi.ymax < spixels - 1 ? roi.ymax : spixels - 1};
+}
+}  // namespace
+
 ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, const std::uint16_t* mask) {
   ImageStats st;
+  const RoiRange r = clip_roi(roi, fpixels, spixels);
   double sum = 0, sumsqr = 0;
   std::int64_t n = 0;
   double max_I = 0;
@@ -28,10 +42,10 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
 #if defined(_OPENMP)
 #pragma omp for schedule(static) reduction(+ : sum, sumsqr, n)
 #endif
-    for (int s = 0; s < spixels; ++s) {
-      for (int f = 0; f < fpixels; ++f) {
+    for (int s = r.s0; s <= r.s1; ++s) {
+      for (int f = r.f0; f <= r.f1; ++f) {
         const std::int64_t i = std::int64_t(s) * fpixels + f;
-        if (!roi.contains(f, s) || (mask && mask[i] == 0)) continue;
+        if (mask && mask[i] == 0) continue;
         const double v = image[i];
         if (v > t_max) t_max = v, t_index = i;
         sum += v;
@@ -58,9 +72,8 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) reduction(+ : dev, m)
 #endif
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!roi.contains(f, s)) continue;
+  for (int s = r.s0; s <= r.s1; ++s) {
+    for (int f = r.f0; f <= r.f1; ++f) {
       const double d = image[std::int64_t(s) * fpixels + f] - mean;
       dev += d * d;
       ++m;
@@ -72,19 +85,19 @@ ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, co
 }
 
 namespace {
-// out[i] = convert(image[i]) for the pixels inside the ROI, 0 elsewhere (rows in parallel).
+// out[i] = convert(image[i]) for the pixels inside the ROI, 0 elsewhere (rows in parallel; the
+// ROI is cut into a column range per row so the inner loop has no test and vectorizes).
 template <typename T, typename Convert>
 std::vector<T> map_roi(const float* image, int fpixels, int spixels, Roi roi, Convert convert) {
   std::vector<T> out(std::size_t(fpixels) * spixels, 0);
+  const RoiRange r = clip_roi(roi, fpixels, spixels);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static)
 #endif
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!roi.contains(f, s)) continue;
-      const std::size_t i = std::size_t(s) * fpixels + f;
-      out[i] = convert(image[i]);
-    }
+  for (int s = r.s0; s <= r.s1; ++s) {
+    const float* in = image + std::size_t(s) * fpixels;
+    T* row = out.data() + std::size_t(s) * fpixels;
+    for (int f = r.f0; f <= r.f1; ++f) row[f] = convert(in[f]);
   }
   return out;
 }
@@ -94,10 +107,11 @@ std::vector<std::uint16_t> int_image(const float* image, int fpixels, int spixel
                                      double adc) {
   return map_roi<std::uint16_t>(image, fpixels, spixels, roi, [=](float x) {
     double v = x * scale + adc;
-    if (v > 65535.0) v = 65535.0;
-    if (v < 0.0) v = 0.0;
-    // Same as nanoBragg.c: v + 0.5 is rounded to float before floorf (Q23).
-    return static_cast<std::uint16_t>(std::floor(static_cast<float>(v + 0.5)));
+    v = v > 65535.0 ? 65535.0 : v;
+    v = v < 0.0 ? 0.0 : v;
+    // Same as nanoBragg.c: v + 0.5 is rounded to float, then floorf (Q23); the value is >= 0.5,
+    // so truncation is the floor (a conversion instruction instead of a libm call).
+    return static_cast<std::uint16_t>(static_cast<int>(static_cast<float>(v + 0.5)));
   });
 }
 
