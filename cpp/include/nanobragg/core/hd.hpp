@@ -17,3 +17,10 @@
 #else
 #  define NANOBRAGG_FORCEINLINE inline
 #endif
+
+// A loop over independent lanes the host compiler should vectorize (OpenMP simd; nothing on GPU).
+#if defined(_OPENMP) && !defined(__CUDACC__)
+#  define NANOBRAGG_SIMD _Pragma("omp simd")
+#else
+#  define NANOBRAGG_SIMD
+#endif

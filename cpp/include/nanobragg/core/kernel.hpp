@@ -14,12 +14,6 @@
 
 namespace nanobragg {
 
-#if defined(_OPENMP) && !defined(__CUDACC__)
-#define NANOBRAGG_SIMD _Pragma("omp simd")
-#else
-#define NANOBRAGG_SIMD
-#endif
-
 
 template <typename Real>
 NANOBRAGG_HD inline Vec3<Real> load_vec(const Real* p) {

@@ -72,14 +72,17 @@ NANOBRAGG_HD inline Real interpolate_F(const FTable<Real>& t, Real h, Real k, Re
 template <typename Real>
 NANOBRAGG_HD inline void lagrange4_weights(Real t, int x0, Real* w) {
   const Real a = t - Real(x0 - 1), b = t - Real(x0), c = t - Real(x0 + 1), d = t - Real(x0 + 2);
-  w[0] = -(b * c * d) / Real(6);
-  w[1] = (a * c * d) / Real(2);
-  w[2] = -(a * b * d) / Real(2);
-  w[3] = (a * b * c) / Real(6);
+  const Real sixth = Real(1) / Real(6), half = Real(0.5);
+  w[0] = -(b * c * d) * sixth;
+  w[1] = (a * c * d) * half;
+  w[2] = -(a * b * d) * half;
+  w[3] = (a * b * c) * sixth;
 }
 
 /// The same tricubic interpolation as interpolate_F() with the node weights computed once per
-/// axis (about 5x fewer operations); equal to it up to rounding.
+/// axis, equal to it up to rounding. The 4 table values along l are contiguous: each (h, k) row
+/// is added to a 4-wide accumulator with weight wh * wk (SIMD-friendly), which is then weighted
+/// along l once.
 template <typename Real>
 NANOBRAGG_HD inline Real interpolate_F_weighted(const FTable<Real>& t, Real h, Real k, Real l) {
   const int h0 = int(floor(h)), k0 = int(floor(k)), l0 = int(floor(l));
@@ -87,17 +90,20 @@ NANOBRAGG_HD inline Real interpolate_F_weighted(const FTable<Real>& t, Real h, R
   lagrange4_weights(h, h0, wh);
   lagrange4_weights(k, k0, wk);
   lagrange4_weights(l, l0, wl);
-  Real sum_h = Real(0);
+  const std::int64_t row_stride = t.l_range + 1, plane_stride = std::int64_t(t.k_range + 1) * row_stride;
+  const Real* origin = t.values + std::int64_t(h0 - 1 - t.h_min) * plane_stride +
+                       std::int64_t(k0 - 1 - t.k_min) * row_stride + (l0 - 1 - t.l_min);
+  Real acc[4] = {Real(0), Real(0), Real(0), Real(0)};
   for (int i = 0; i < 4; ++i) {
-    Real sum_k = Real(0);
+    Real plane[4] = {Real(0), Real(0), Real(0), Real(0)};
     for (int j = 0; j < 4; ++j) {
-      const Real* row = t.values + (std::int64_t(h0 - 1 + i - t.h_min) * (t.k_range + 1) + (k0 - 1 + j - t.k_min)) *
-                                       (t.l_range + 1) + (l0 - 1 - t.l_min);
-      sum_k += wk[j] * (wl[0] * row[0] + wl[1] * row[1] + wl[2] * row[2] + wl[3] * row[3]);
+      const Real* row = origin + i * plane_stride + j * row_stride;
+      NANOBRAGG_SIMD
+      for (int m = 0; m < 4; ++m) plane[m] += wk[j] * row[m];
     }
-    sum_h += wh[i] * sum_k;
+    for (int m = 0; m < 4; ++m) acc[m] += wh[i] * plane[m];
   }
-  return sum_h;
+  return (wl[0] * acc[0] + wl[1] * acc[1]) + (wl[2] * acc[2] + wl[3] * acc[3]);
 }
 
 /// Nearest-neighbour F: the table value when (h0, k0, l0) lies inside it, else default_F.
