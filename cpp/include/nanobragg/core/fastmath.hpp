@@ -7,29 +7,26 @@
 
 namespace nanobragg {
 
-/// sin(pi r) for |r| <= 0.5: the Taylor series of sin(pi r) in r, truncated where the next term
-/// is below 1e-18 (double) or 1e-9 (float), evaluated by Estrin's scheme (a short dependency
-/// chain, so several evaluations overlap in the pipeline).
+/// sin(pi r) for |r| <= 0.5 as r * P(r^2): P's coefficients are a near-minimax fit of
+/// sin(pi r)/r on that range in relative error (least squares on Chebyshev nodes at 50 digits),
+/// degree 15 in double (error <= 3.4e-16, rounding level) and 11 in float (<= 2e-7), evaluated by
+/// Estrin's scheme (a short dependency chain, so several evaluations overlap in the pipeline).
 template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real sinpi_reduced(Real r) {
   const Real z = r * r;
   const Real z2 = z * z;
   const Real z4 = z2 * z2;
   if (sizeof(Real) == sizeof(float)) {
-    const Real p01 = Real(3.141592653589793115998e+00) + Real(-5.167712780049970255902e+00) * z;
-    const Real p23 = Real(2.550164039877345523166e+00) + Real(-5.992645293207921053380e-01) * z;
-    const Real p45 = Real(8.214588661112823264610e-02) + Real(-7.370430945714350444431e-03) * z;
-    const Real p67 = Real(4.663028057676125537161e-04) + Real(-2.191535344783021729224e-05) * z;
-    return r * ((p01 + p23 * z2) + (p45 + p67 * z2) * z4);
+    const Real p01 = Real(3.141592653523149339703e+00) + Real(-5.167712762079520200046e+00) * z;
+    const Real p23 = Real(2.550163239216353733737e+00) + Real(-5.992513182284247393631e-01) * z;
+    const Real p45 = Real(8.204642605209655376028e-02) + Real(-7.022080937295167195239e-03) * z;
+    return r * ((p01 + p23 * z2) + p45 * z4);
   }
-  const Real z8 = z4 * z4;
-  const Real p01 = Real(3.141592653589793115998e+00) + Real(-5.167712780049970255902e+00) * z;
-  const Real p23 = Real(2.550164039877345523166e+00) + Real(-5.992645293207921053380e-01) * z;
-  const Real p45 = Real(8.214588661112823264610e-02) + Real(-7.370430945714350444431e-03) * z;
-  const Real p67 = Real(4.663028057676125537161e-04) + Real(-2.191535344783021729224e-05) * z;
-  const Real p89 = Real(7.952054001475512611129e-07) + Real(-2.294842899726987303644e-08) * z;
-  const Real p1011 = Real(5.392664662608128951669e-10) + Real(-1.051847171693206511588e-11) * z;
-  return r * (((p01 + p23 * z2) + (p45 + p67 * z2) * z4) + (p89 + p1011 * z2) * z8);
+  const Real p01 = Real(3.141592653589792791042e+00) + Real(-5.167712780049752267819e+00) * z;
+  const Real p23 = Real(2.550164039859757949580e+00) + Real(-5.992645287752849441150e-01) * z;
+  const Real p45 = Real(8.214587825182912014304e-02) + Real(-7.370361044587663853833e-03) * z;
+  const Real p67 = Real(4.659775396674573522440e-04) + Real(-2.112286597492681552635e-05) * z;
+  return r * ((p01 + p23 * z2) + (p45 + p67 * z2) * z4);
 }
 
 /// Nearest integer with ties going down, i.e. ceil(x - 0.5) as nanoBragg computes Miller indices,
