@@ -128,9 +128,9 @@ NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, d
                         RandomState rng) {
   NoiseResult r;
   r.pixels.assign(std::size_t(fpixels) * spixels, 0);
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!roi.contains(f, s)) continue;
+  const RoiRange range = clip_roi(roi, fpixels, spixels);
+  for (int s = range.s0; s <= range.s1; ++s) {
+    for (int f = range.f0; f <= range.f1; ++f) {
       const std::size_t i = std::size_t(s) * fpixels + f;
       double v = poidev(image[i], &seed, rng);
       r.photons += v;

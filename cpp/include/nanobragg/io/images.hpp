@@ -12,7 +12,6 @@ namespace nanobragg {
 /// Inclusive region of interest in pixels, as the C holds it.
 struct Roi {
   int xmin, xmax, ymin, ymax;
-  bool contains(int f, int s) const { return f >= xmin && f <= xmax && s >= ymin && s <= ymax; }
 };
 
 struct ImageStats {
