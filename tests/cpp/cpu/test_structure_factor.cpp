@@ -113,6 +113,66 @@ TEST(InterpolateF, FloatTableAgrees) {
   EXPECT_NEAR(nb::interpolate_F(t, 0.5f, 0.25f, -0.5f), 1 + 0.5f - 0.5f + 0.25f, 1e-5f);
 }
 
+TEST(InterpolateF, WeightedFormAgreesWithPolint) {
+  const Table tab(tricubic);
+  for (double h : {-2.0, -1.3, 0.0, 0.5, 1.99}) {
+    for (double k : {-1.0, 0.25, 2.7}) {
+      for (double l : {-2.5, -0.01, 0.8}) {
+        const double ref = nb::interpolate_F(tab.t, h, k, l);
+        EXPECT_NEAR(nb::interpolate_F_weighted(tab.t, h, k, l), ref, 1e-12 * std::fabs(ref) + 1e-12);
+        EXPECT_NEAR(nb::interpolate_F_weighted(tab.t, h, k, l), tricubic(h, k, l), 1e-9);
+      }
+    }
+  }
+}
+
+TEST(FloorSmall, EqualsFloor) {
+  for (double x : {-3.5, -2.0, -1.0000001, -0.5, -1e-300, -0.0, 0.0, 0.25, 0.5, 0.9999999, 1.0, 7.5, 1e15 + 0.5}) {
+    EXPECT_EQ(nb::floor_small(x), std::floor(x)) << x;
+  }
+  for (float x : {-3.5f, -2.0f, -1.0000001f, -0.5f, 0.0f, 0.25f, 0.5f, 0.99999994f, 1.0f, 4194303.5f}) {
+    EXPECT_EQ(nb::floor_small(x), std::floor(x)) << x;
+  }
+}
+
+// interpolate_F_lanes() gives each lane exactly what interpolate_F_weighted() gives it alone.
+template <typename Real>
+void expect_lanes_match_scalar(const nb::FTable<Real>& t) {
+  constexpr int W = 8;
+  const Real h[W] = {Real(-2.0), Real(-1.3), Real(0.0), Real(0.5), Real(1.99), Real(2.0), Real(-0.75), Real(1.0)};
+  const Real k[W] = {Real(-1.0), Real(0.25), Real(2.7), Real(3.0), Real(-0.5), Real(1.5), Real(0.1), Real(2.2)};
+  const Real l[W] = {Real(-2.5), Real(0.0), Real(0.8), Real(-3.0), Real(1.0), Real(-1.25), Real(0.3), Real(-2.9)};
+  Real F[W];
+  ASSERT_TRUE((nb::interpolate_F_lanes<Real, W>(t, h, k, l, F)));
+  for (int w = 0; w < W; ++w) EXPECT_EQ(F[w], nb::interpolate_F_weighted(t, h[w], k[w], l[w])) << "lane " << w;
+}
+
+TEST(InterpolateFLanes, SameAsOneLaneAtATime) {
+  const Table tab(tricubic);
+  expect_lanes_match_scalar(tab.t);
+  std::vector<float> values(tab.values.begin(), tab.values.end());
+  nb::FTable<float> t{values.data(), tab.t.h_min, tab.t.h_max, tab.t.k_min, tab.t.k_max, tab.t.l_min, tab.t.l_max,
+                      tab.t.h_range, tab.t.k_range, tab.t.l_range, tab.t.hkls, 0.0f};
+  expect_lanes_match_scalar(t);
+}
+
+TEST(InterpolateFLanes, DeclinesWhenAnyLaneLeavesTheTable) {
+  const Table tab(tricubic);
+  constexpr int W = 4;
+  const double e = 1e-9;
+  double h[W] = {0.0, 1.0, -1.0, 2.0}, k[W] = {1.0, 1.0, 1.0, 1.0}, l[W] = {-1.0, -1.0, -1.0, -1.0};
+  double F[W] = {-7, -7, -7, -7};
+  EXPECT_TRUE((nb::interpolate_F_lanes<double, W>(tab.t, h, k, l, F)));
+  for (double& v : F) v = -7;
+  h[3] = 2.0 + e;  // one lane just outside (the C's test), the others inside
+  EXPECT_FALSE((nb::interpolate_F_lanes<double, W>(tab.t, h, k, l, F)));
+  h[3] = 2.0, l[1] = -3.0 - e;
+  EXPECT_FALSE((nb::interpolate_F_lanes<double, W>(tab.t, h, k, l, F)));
+  l[1] = -1.0, k[0] = std::nan("");  // the C's test lets NaN through; the lanes decline it
+  EXPECT_FALSE((nb::interpolate_F_lanes<double, W>(tab.t, h, k, l, F)));
+  for (double v : F) EXPECT_EQ(v, -7);  // nothing written when declining
+}
+
 TEST(InterpolationRange, EdgesPerAxis) {
   // h in [-4, 4], h_range 9: in range iff h - h_min + 3 <= h_range and h - 2 >= h_min, i.e.
   // -2 <= h <= 2 (the four nodes floor(h)-1 .. floor(h)+2 then lie inside the table).

@@ -176,6 +176,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
             }
           }
         }
+        NANOBRAGG_SIMD
         for (int w = 0; w < W; ++w) st.omega_sum[w] += double(omega[w]);
         if (st.trace) {
           const Vec3<Real> pos = subpixel_position(p, fpixel0, spixel, subF, subS, Odet);
@@ -243,9 +244,39 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
             const Real ax = c[0], ay = c[n], az = c[2 * n], bx = c[3 * n], by = c[4 * n], bz = c[5 * n];
             const Real cx = c[6 * n], cy = c[7 * n], cz = c[8 * n];
             Real term[W], keep[W];
-            bool any_interp = false;
-            for (int w = 0; w < W; ++w) any_interp |= st.interpolate[w];
-            if (square && !p.exact_math && !any_interp && !st.trace) {
+            bool any_interp = false, all_interp = true;
+            for (int w = 0; w < W; ++w) any_interp |= st.interpolate[w], all_interp &= st.interpolate[w];
+            const bool fast = square && !p.exact_math && !st.trace;
+            bool done = false;
+            if (fast && all_interp) {
+              // Tricubic F in SIMD lanes; it declines (and the per-lane path below runs) when some
+              // lane would switch interpolation off.
+              Real h[W], k[W], l[W], F_latt[W], F_cell[W];
+              NANOBRAGG_SIMD
+              for (int w = 0; w < W; ++w) {
+                h[w] = ax * qx[w] + ay * qy[w] + az * qz[w];
+                k[w] = bx * qx[w] + by * qy[w] + bz * qz[w];
+                l[w] = cx * qx[w] + cy * qy[w] + cz * qz[w];
+                F_latt[w] = Real(1);
+              }
+              if (!single_cell) {
+                NANOBRAGG_SIMD
+                for (int w = 0; w < W; ++w) {
+                  const Real hr = round_half_down(h[w]), kr = round_half_down(k[w]), lr = round_half_down(l[w]);
+                  F_latt[w] = sincg_offset(h[w] - hr, na) * sincg_offset(k[w] - kr, nb) * sincg_offset(l[w] - lr, nc);
+                }
+              }
+              if (interpolate_F_lanes(F, h, k, l, F_cell)) {
+                NANOBRAGG_SIMD
+                for (int w = 0; w < W; ++w) {
+                  term[w] = F_cell[w] * F_cell[w] * F_latt[w] * F_latt[w];
+                  keep[w] = ((skip[w] == Real(0)) & !((F_latt[w] == Real(0)) & (no_water != Real(0)))) ? Real(1) : Real(0);
+                }
+                done = true;
+              }
+            }
+            if (done) {
+            } else if (fast && !any_interp) {
               NANOBRAGG_SIMD
               for (int w = 0; w < W; ++w) {
                 const Real h = ax * qx[w] + ay * qy[w] + az * qz[w];
