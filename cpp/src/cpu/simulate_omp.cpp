@@ -68,23 +68,35 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
     const std::int64_t idx = row + f;
     const bool block_ok = f + kLanes <= p.fpixels && idx > skip_upto &&
                           !(first_pixel >= idx && first_pixel < idx + kLanes);
-    int lanes_rendered = 0;
-    bool rendered[kLanes] = {};
-    if (block_ok) {
+    // Without a mask, a block inside the ROI renders every lane: no per-pixel tests.
+    const bool whole = block_ok && !p.mask && f >= p.roi_xmin && f + kLanes - 1 <= p.roi_xmax &&
+                       s >= p.roi_ymin && s <= p.roi_ymax;
+    int lanes_rendered = whole ? kLanes : 0;
+    bool rendered[kLanes];
+    for (int w = 0; w < kLanes; ++w) rendered[w] = whole;
+    if (block_ok && !whole) {
       for (int w = 0; w < kLanes; ++w) lanes_rendered += (rendered[w] = is_rendered(p, f + w, s));
     }
     if (block_ok && lanes_rendered > 1) {
       BlockState<kLanes> st;
       st.trace = nullptr;
       st.first_evaluation = false;
+      bool any_switch = false;
       for (int w = 0; w < kLanes; ++w) st.interpolate[w] = interpolate;
       Real v[kLanes];
       pixel_block<Real, kLanes>(p, f, s, st, v);
-      for (int w = 0; w < kLanes; ++w) {
-        if (rendered[w]) {
-          store(idx + w, v[w], st.switched_off[w], st.switch_hkl[w], st.omega_sum[w]);
-        } else {
-          out[idx + w] = Out(0);
+      for (int w = 0; w < kLanes; ++w) any_switch |= st.switched_off[w];
+      if (whole && !any_switch) {
+        for (int w = 0; w < kLanes; ++w) out[idx + w] = Out(v[w]);
+        for (int w = 0; w < kLanes; ++w) r.omega_sum += st.omega_sum[w];
+        r.rendered += kLanes;
+      } else {
+        for (int w = 0; w < kLanes; ++w) {
+          if (rendered[w]) {
+            store(idx + w, v[w], st.switched_off[w], st.switch_hkl[w], st.omega_sum[w]);
+          } else {
+            out[idx + w] = Out(0);
+          }
         }
       }
       f += kLanes;

@@ -47,10 +47,20 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const SimParams<
 
 /// Solid angle of the pixel seen from the sample (sr); full pixel area, as the C.
 template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_area_solid_angle(const SimParams<Real>& p, Real airpath) {
+  return p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+}
+
+/// The solid-angle factor of -point_pixel: 1/airpath^2.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real point_solid_angle(Real airpath) {
+  return Real(1) / airpath / airpath;
+}
+
+/// The solid angle the C uses for the pixel (-point_pixel or full pixel area).
+template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real pixel_solid_angle(const SimParams<Real>& p, Real airpath) {
-  const Real point = Real(1) / airpath / airpath;
-  const Real area = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
-  return p.point_pixel ? point : area;
+  return p.point_pixel ? point_solid_angle(airpath) : pixel_area_solid_angle(p, airpath);
 }
 
 /// Fraction of photons along direction d absorbed by sensor layer k.
@@ -168,10 +178,16 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
               air[w] = mag;
             }
           }
-          if (need_omega) {
+          if (need_omega && p.point_pixel) {
             NANOBRAGG_SIMD
             for (int w = 0; w < W; ++w) {
-              const Real om = pixel_solid_angle(p, air[w]);
+              const Real om = point_solid_angle(air[w]);
+              omega[w] = (omega[w] == Real(0) || p.oversample_omega) ? om : omega[w];
+            }
+          } else if (need_omega) {
+            NANOBRAGG_SIMD
+            for (int w = 0; w < W; ++w) {
+              const Real om = pixel_area_solid_angle(p, air[w]);
               omega[w] = (omega[w] == Real(0) || p.oversample_omega) ? om : omega[w];
             }
           }
@@ -227,12 +243,13 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
               }
             }
           } else if (need_polar(polar, skip, p.oversample_polar)) {
-            const Vec3<Real> axis0 = p.polar_axis;
+            Vec3<Real> inc = {ix, iy, iz};
+            unitize(inc);
             const bool every_time = p.oversample_polar != 0;
             NANOBRAGG_SIMD
             for (int w = 0; w < W; ++w) {
-              Vec3<Real> inc = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = axis0;
-              const Real pf = polarization_factor<Real, false>(p.kahn, inc, d, axis);
+              Vec3<Real> d = {dx[w], dy[w], dz[w]};
+              const Real pf = unpolarized_factor(inc, d);
               const bool now = (skip[w] == Real(0)) & ((polar[w] == Real(0)) | every_time);
               polar[w] = now ? pf : polar[w];
               dx[w] = now ? d.x : dx[w], dy[w] = now ? d.y : dy[w], dz[w] = now ? d.z : dz[w];
@@ -353,15 +370,18 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
       }
     }
   }
+  if (st.trace) {  // W == 1
+    st.trace->I = double(I[0]), st.trace->polar = double(polar[0]);
+    st.trace->omega = double(omega[0]), st.trace->capture = double(capture[0]);
+  }
+  const Real photons = p.r_e_sqr * p.fluence;
+  const bool by_capture = !p.oversample_thick, by_polar = !p.oversample_polar, by_omega = !p.oversample_omega;
+  NANOBRAGG_SIMD
   for (int w = 0; w < W; ++w) {
-    if (st.trace) {
-      st.trace->I = double(I[w]), st.trace->polar = double(polar[w]);
-      st.trace->omega = double(omega[w]), st.trace->capture = double(capture[w]);
-    }
-    Real v = p.r_e_sqr * p.fluence * I[w] / p.steps;
-    if (!p.oversample_thick) v *= capture[w];
-    if (!p.oversample_polar) v *= polar[w];
-    if (!p.oversample_omega) v *= omega[w];
+    Real v = photons * I[w] / p.steps;
+    v = by_capture ? v * capture[w] : v;
+    v = by_polar ? v * polar[w] : v;
+    v = by_omega ? v * omega[w] : v;
     value[w] = v;
   }
 }

@@ -6,13 +6,22 @@
 
 namespace nanobragg {
 
+/// The factor for K == 0, 0.5 (1 + cos^2 2theta), from an already unit incident direction; like
+/// polarization_factor() it re-normalizes the diffracted vector in place. Free of atan2/cos, so
+/// loops over it vectorize.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unpolarized_factor(const Vec3<Real>& unit_incident, Vec3<Real>& diffracted) {
+  unitize(diffracted);
+  const Real cos2theta = dot(unit_incident, diffracted);
+  return Real(0.5) * (Real(1) + cos2theta * cos2theta);
+}
+
 /// Polarization factor for Kahn factor K, incident and diffracted directions and the E-vector axis.
 /// Like the C it re-normalizes all three vectors in place (later sources see the re-normalized
-/// diffracted vector, which can differ from the original in the last bit). kKahn = false is the
-/// K == 0 case without the (then unused) atan2/cos, so loops over it vectorize.
-template <typename Real, bool kKahn = true>
+/// diffracted vector, which can differ from the original in the last bit).
+template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real polarization_factor(Real kahn, Vec3<Real>& incident, Vec3<Real>& diffracted,
-                                             Vec3<Real>& axis) {
+                                                            Vec3<Real>& axis) {
   unitize(incident);
   unitize(diffracted);
   unitize(axis);
@@ -20,7 +29,6 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real polarization_factor(Real kahn, Vec3<Real
   const Real cos2theta_sqr = cos2theta * cos2theta;
   const Real sin2theta_sqr = Real(1) - cos2theta_sqr;
   Real psi = Real(0);
-  if (!kKahn) return Real(0.5) * (Real(1) + cos2theta_sqr);  // same value as below with K == 0
   if (kahn != Real(0)) {
     Vec3<Real> b_in = cross(axis, incident);
     unitize(b_in);
