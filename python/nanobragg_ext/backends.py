@@ -10,7 +10,10 @@ Examples
 from __future__ import annotations
 
 import functools
-from typing import List, Optional
+
+TYPE_CHECKING = False  # typing is left out: the command line starts faster
+if TYPE_CHECKING:
+    from typing import List, Optional
 
 __all__ = ["backends", "cuda_available", "cuda_unavailable_reason", "cuda_status"]
 

@@ -12,7 +12,10 @@ import sys
 # NumPy's OpenBLAS threads would busy-wait beside our OpenMP threads; we never call BLAS here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import threading
-from typing import List, Optional
+
+TYPE_CHECKING = False  # typing is left out: the command line starts faster
+if TYPE_CHECKING:
+    from typing import List, Optional
 
 USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the options of nanoBragg)
        nanobragg-ext -cell a b c alpha beta gamma -default_F F [options]

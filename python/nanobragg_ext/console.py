@@ -3,7 +3,9 @@
 source and domain counts, cell, scales) read ours the same way."""
 from __future__ import annotations
 
-from typing import List
+TYPE_CHECKING = False  # typing is left out: the command line starts faster
+if TYPE_CHECKING:
+    from typing import List
 
 from .options import RTD
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+
+TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
 
 from . import _core
 
@@ -54,13 +56,19 @@ def _read_bytes(path: str, what: str) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # structure factors
 
-@dataclass
 class FTable:
     """A structure-factor table as nanoBragg holds it: padded by one plane per axis, l fastest."""
 
-    values: Optional[np.ndarray]        # float64, shape (h_range+1, k_range+1, l_range+1), or None
-    bounds: Tuple[int, int, int, int, int, int]  # h_min h_max k_min k_max l_min l_max
-    hkls: int                           # the C's count; 0 = no table
+    __slots__ = ("values", "bounds", "hkls")
+
+    def __init__(self, values: Optional[np.ndarray], bounds: Tuple[int, int, int, int, int, int], hkls: int):
+        self.values = values  # float64, shape (h_range+1, k_range+1, l_range+1), or None
+        self.bounds = bounds  # h_min h_max k_min k_max l_min l_max
+        self.hkls = hkls      # the C's count; 0 = no table
+
+    def __repr__(self) -> str:
+        shape = None if self.values is None else self.values.shape
+        return f"FTable(shape={shape}, bounds={self.bounds}, hkls={self.hkls})"
 
     @staticmethod
     def empty() -> "FTable":
@@ -171,13 +179,20 @@ def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[f
 # ---------------------------------------------------------------------------------------------
 # SMV
 
-@dataclass
 class SMVImage:
-    header: str
-    header_bytes: int
-    width: int    # SIZE1, fast
-    height: int   # SIZE2, slow
-    pixels: bytes  # native-order uint16, height x width
+    """An SMV (ADSC) image: the text header and native-order uint16 pixels."""
+
+    __slots__ = ("header", "header_bytes", "width", "height", "pixels")
+
+    def __init__(self, header: str, header_bytes: int, width: int, height: int, pixels: bytes):
+        self.header = header
+        self.header_bytes = header_bytes
+        self.width = width    # SIZE1, fast
+        self.height = height  # SIZE2, slow
+        self.pixels = pixels  # native-order uint16, height x width
+
+    def __repr__(self) -> str:
+        return f"SMVImage({self.width}x{self.height}, header_bytes={self.header_bytes})"
 
     @property
     def data(self):

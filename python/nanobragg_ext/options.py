@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+
+TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
+if TYPE_CHECKING:
+    from typing import Callable, List, Optional
 
 from . import _core
 
@@ -30,38 +32,47 @@ class OptionError(ValueError):
     """A command-line option is unknown, lacks its value(s) or has a malformed value."""
 
 
-@dataclass
 class Request:
     """Everything one command line asks for: the native Options plus files and output settings."""
 
-    options: "_core.Options" = field(default_factory=lambda: _core.Options())
-    hkl: Optional[str] = None
-    mat: Optional[str] = None
-    dump: str = "Fdump.bin"
-    img: Optional[str] = None
-    mask: Optional[str] = None
-    sourcefile: Optional[str] = None
-    stol: Optional[str] = None
-    stolout: str = "output.stol"
-    floatfile: str = "floatimage.bin"
-    intfile: str = "intimage.img"
-    pgmfile: str = "image.pgm"
-    noisefile: str = "noiseimage.img"
-    write_pgm: bool = True
-    write_noise: bool = True
-    intfile_scale: float = 0.0
-    pgm_scale: float = 0.0
-    adc: float = 40.0
-    seed: int = 0
-    printout: bool = False
-    printout_pixel: tuple = (-1, -1)
-    progress: bool = True
-    coherent: bool = False
-    precision: str = "double"
-    device: str = "cpu"
-    threads: int = 0
-    pngfile: Optional[str] = None
-    mask_image: object = None  # io.SMVImage of -mask
+    __slots__ = ("options", "hkl", "mat", "dump", "img", "mask", "sourcefile", "stol", "stolout", "floatfile",
+                 "intfile", "pgmfile", "noisefile", "write_pgm", "write_noise", "intfile_scale", "pgm_scale", "adc",
+                 "seed", "printout", "printout_pixel", "progress", "coherent", "precision", "device", "threads",
+                 "pngfile", "mask_image", "mtz_column")
+
+    def __init__(self, options: Optional["_core.Options"] = None) -> None:
+        self.options = _core.Options() if options is None else options
+        self.hkl: Optional[str] = None
+        self.mat: Optional[str] = None
+        self.dump = "Fdump.bin"
+        self.img: Optional[str] = None
+        self.mask: Optional[str] = None
+        self.sourcefile: Optional[str] = None
+        self.stol: Optional[str] = None
+        self.stolout = "output.stol"
+        self.floatfile = "floatimage.bin"
+        self.intfile = "intimage.img"
+        self.pgmfile = "image.pgm"
+        self.noisefile = "noiseimage.img"
+        self.write_pgm = True
+        self.write_noise = True
+        self.intfile_scale = 0.0
+        self.pgm_scale = 0.0
+        self.adc = 40.0
+        self.seed = 0
+        self.printout = False
+        self.printout_pixel = (-1, -1)
+        self.progress = True
+        self.coherent = False
+        self.precision = "double"
+        self.device = "cpu"
+        self.threads = 0
+        self.pngfile: Optional[str] = None
+        self.mask_image = None  # io.SMVImage of -mask
+        self.mtz_column: Optional[str] = None  # amplitude column of an MTZ/mmCIF -hkl file
+
+    def __repr__(self) -> str:
+        return "Request(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
 def _number(text: str, option: str, kind: Callable = float) -> float:
@@ -78,16 +89,22 @@ def _number(text: str, option: str, kind: Callable = float) -> float:
     return value
 
 
-@dataclass
 class _Handler:
-    names: tuple          # substrings (or exact names when exact=True)
-    nvalues: int          # values the C requires after the token
-    action: Callable      # action(req, values, token)
-    length: Optional[int] = None   # the C's extra strlen() test
-    exact: bool = False
-    stop: bool = False    # the C 'continue's after this handler
-    greater_len: Optional[int] = None  # strlen(token) > n
-    value_count: Optional[Callable] = None  # how many following tokens are values (default nvalues)
+    """One entry of the C's option table."""
+
+    __slots__ = ("names", "nvalues", "action", "length", "exact", "stop", "greater_len", "value_count")
+
+    def __init__(self, names: tuple, nvalues: int, action: Callable, length: Optional[int] = None,
+                 exact: bool = False, stop: bool = False, greater_len: Optional[int] = None,
+                 value_count: Optional[Callable] = None) -> None:
+        self.names = names              # substrings (or exact names when exact=True)
+        self.nvalues = nvalues          # values the C requires after the token
+        self.action = action            # action(req, values, token)
+        self.length = length            # the C's extra strlen() test
+        self.exact = exact
+        self.stop = stop                # the C 'continue's after this handler
+        self.greater_len = greater_len  # strlen(token) > n
+        self.value_count = value_count  # how many following tokens are values (default nvalues)
 
     def matches(self, token: str) -> bool:
         if self.exact:

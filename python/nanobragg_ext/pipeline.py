@@ -4,7 +4,10 @@ write the images. NumPy-free (every file is read and written by the native core)
 from __future__ import annotations
 
 import os
-from typing import Optional
+
+TYPE_CHECKING = False  # typing is left out: the command line starts faster
+if TYPE_CHECKING:
+    from typing import Optional
 
 from . import _core
 from . import io as nbio
