@@ -81,6 +81,14 @@ NANOBRAGG_HD inline Real nearest_F_branchless(const FTable<Real>& t, int h0, int
   return in ? v : t.default_F;
 }
 
+/// Whether some lane holds exactly 0 (a solid angle or polarization factor not computed yet).
+template <typename Real, int W>
+NANOBRAGG_HD inline bool any_zero(const Real (&x)[W]) {
+  bool zero = false;
+  for (int w = 0; w < W; ++w) zero |= x[w] == Real(0);
+  return zero;
+}
+
 /// Whether any lane still needs its polarization factor (first surviving source, or always with
 /// -oversample_polar); checked once so the per-lane evaluation is skipped when none does.
 template <typename Real, int W>
@@ -142,6 +150,9 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
   const Real nc = p.lattice.Nc > Real(1) ? p.lattice.Nc : Real(1);
   const FTable<Real> F = p.F;
   const bool single_cell = na == Real(1) && nb == Real(1) && nc == Real(1);
+  // Some lane's solid angle / polarization may still be 0: only then are the lanes checked (the
+  // C computes both at a pixel's first evaluation, and again wherever they are exactly 0).
+  bool omega_pending = true, polar_pending = true;
 
   for (int thick_tic = 0; thick_tic < p.thicksteps; ++thick_tic) {
     const Real Odet = Real(thick_tic) * p.thickstep;
@@ -159,8 +170,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
         } else {
           // The solid angle is evaluated where the C does (first sub-pixel, or every one with
           // -oversample_omega); the test is per lane but in practice uniform, so check once.
-          bool need_omega = p.oversample_omega != 0;
-          for (int w = 0; w < W; ++w) need_omega |= omega[w] == Real(0);
+          const bool need_omega = p.oversample_omega != 0 || (omega_pending && any_zero(omega));
           if (p.exact_math) {
             for (int w = 0; w < W; ++w) {
               Vec3<Real> d = flat_subpixel_position(p, fpixel0 + w, spixel, subF, subS, Odet);
@@ -191,6 +201,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
               omega[w] = (omega[w] == Real(0) || p.oversample_omega) ? om : omega[w];
             }
           }
+          if (need_omega) omega_pending = any_zero(omega);
         }
         NANOBRAGG_SIMD
         for (int w = 0; w < W; ++w) st.omega_sum[w] += double(omega[w]);
@@ -242,7 +253,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
               }
             }
-          } else if (need_polar(polar, skip, p.oversample_polar)) {
+          } else if ((polar_pending || p.oversample_polar) && need_polar(polar, skip, p.oversample_polar)) {
             Vec3<Real> inc = {ix, iy, iz};
             unitize(inc);
             const bool every_time = p.oversample_polar != 0;
@@ -254,6 +265,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
               polar[w] = now ? pf : polar[w];
               dx[w] = now ? d.x : dx[w], dy[w] = now ? d.y : dy[w], dz[w] = now ? d.z : dz[w];
             }
+            polar_pending = any_zero(polar);
           }
           for (int o = 0; o < n_orient; ++o) {
             const Real* c = cells + o;
