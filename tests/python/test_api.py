@@ -228,3 +228,40 @@ def test_png_preview_without_backend_says_what_to_install(tmp_path, monkeypatch)
     with pytest.raises(ImportError, match="pip install pillow"):
         preview.write_png(str(tmp_path / "x.png"), np.ones((4, 4)))
     assert not os.listdir(tmp_path)
+
+
+def _render_args(args, threads):
+    from nanobragg_ext.options import parse_args
+
+    p = api.prepare_request(parse_args(args))
+    img = np.zeros((p.geometry["spixels"], p.geometry["fpixels"]))
+    stats = api.render(p, img, threads=threads)
+    return img, stats
+
+
+@pytest.mark.parametrize("beam", [("-Xbeam", "20", "-Ybeam", "20"), ("-Xbeam", "0.25", "-Ybeam", "0.25")])
+def test_interpolation_switch_counts_every_pixel_once(beam, tmp_path, monkeypatch):
+    # N=1 turns tricubic interpolation on; a small table puts the first out-of-range evaluation
+    # at the first pixel (beam at the far corner) or mid-image (beam at the first pixel). Rows
+    # after the switch are skipped in the first pass and rendered again without interpolation:
+    # counts and solid angles must still cover each pixel once, for any thread count.
+    monkeypatch.chdir(tmp_path)
+    hkl = tmp_path / "small.hkl"
+    hkl.write_text("".join(f"{h} {k} {l} {10 + h + 2 * k + 3 * l}\n"
+                           for h in range(-4, 5) for k in range(-4, 5) for l in range(-4, 5)))
+    args = ["-hkl", str(hkl), "-cell", "20", "20", "20", "90", "90", "90", "-N", "1", "-lambda", "1",
+            "-distance", "50", "-detpixels", "40", "-pixel", "0.5", "-oversample", "1", *beam]
+    img1, s1 = _render_args(args, threads=1)
+    img2, s2 = _render_args(args, threads=2)
+    ref, sref = _render_args(args + ["-nointerpolate"], threads=1)
+    assert s1["interpolation_switched_off"] and s2["interpolation_switched_off"]
+    assert not sref["interpolation_switched_off"]
+    np.testing.assert_array_equal(img1, img2)
+    assert s1["rendered"] == s2["rendered"] == sref["rendered"] == 40 * 40
+    assert s1["omega_sum"] == s2["omega_sum"]  # rows are summed in order, whatever the threads
+    assert s1["omega_sum"] == pytest.approx(sref["omega_sum"], rel=1e-13)
+    # Everything from the switch on is the non-interpolated render; before it, interpolated.
+    first = int(np.flatnonzero((img1 != ref).ravel()).max()) + 1 if (img1 != ref).any() else 0
+    np.testing.assert_array_equal(img1.ravel()[first:], ref.ravel()[first:])
+    if beam[1] == "0.25":
+        assert 0 < first < img1.size // 2  # the switch came mid-image, after interpolated pixels

@@ -1,6 +1,7 @@
 /// The CPU backend: an OpenMP loop over detector rows around core/kernel.hpp. Its only jobs are
 /// scheduling, the serial-order semantics of the C's shared interpolation switch, and cancellation.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -50,18 +51,22 @@ NANOBRAGG_FORCEINLINE RowResult render_row_impl(const SimParams<Real>& p, Out* o
                                                 std::int64_t skip_upto, std::int64_t first_pixel) {
   RowResult r;
   const std::int64_t row = std::int64_t(s) * p.fpixels;
+  // Pixels after the row's first interpolation switch are stored but not counted: render()
+  // renders them again without interpolation and counts them then.
+  const std::int64_t none = std::numeric_limits<std::int64_t>::max();
   auto store = [&](std::int64_t idx, Real v, bool switched, const double* hkl, double omega) {
     // Same as nanoBragg.c: the value is stored once, in the output precision.
     out[idx] = Out(v);
+    if (r.first_switch != none) return;
     r.omega_sum += omega;
     ++r.rendered;
-    if (switched && idx < r.first_switch) {
+    if (switched) {
       r.first_switch = idx;
       for (int i = 0; i < 3; ++i) r.switch_hkl[i] = hkl[i];
     }
   };
   int f = 0;
-  while (f < p.fpixels) {
+  while (f < p.fpixels && r.first_switch == none) {
     const std::int64_t idx = row + f;
     const bool block_ok = f + kLanes <= p.fpixels && idx > skip_upto &&
                           !(first_pixel >= idx && first_pixel < idx + kLanes);
@@ -137,43 +142,40 @@ NANOBRAGG_ROW(float, float)
 NANOBRAGG_ROW(float, double)
 #undef NANOBRAGG_ROW
 
-// Renders every row; pixels with index <= skip_upto are left alone.
-// Returns the lowest pixel index that switched interpolation off (or INT64_MAX).
+// Renders every row; pixels with index <= skip_upto are left alone. With interpolation on, a
+// row starting after the earliest switch seen so far is skipped, and a row stops at its own
+// first switch: everything after the render's first switch is rendered again without
+// interpolation (render() below), so that work would be thrown away.
 template <typename Real, typename Out>
-std::int64_t render_rows(const SimParams<Real>& p, Out* out, int threads, RenderControl control,
-                         bool interpolate, std::int64_t skip_upto, std::int64_t first_pixel,
-                         double& omega_sum, std::int64_t& rendered, double* switch_hkl) {
-  std::int64_t first_switch = std::numeric_limits<std::int64_t>::max();
-  std::int64_t first_switch_seen = first_switch;  // guarded by the critical section below
-  double omega = 0;
-  std::int64_t count = 0;
+std::vector<RowResult> render_rows(const SimParams<Real>& p, Out* out, int threads, RenderControl control,
+                                   bool interpolate, std::int64_t skip_upto, std::int64_t first_pixel) {
+  std::vector<RowResult> results(std::size_t(p.spixels));
+  std::atomic<std::int64_t> earliest_switch{std::numeric_limits<std::int64_t>::max()};
   const int rows = p.spixels;
 #if defined(_OPENMP)
   if (threads <= 0) threads = omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(+ : omega, count) \
-    reduction(min : first_switch)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif
   for (int s = 0; s < rows; ++s) {
     if (control.cancel && control.cancel->load(std::memory_order_relaxed)) continue;
+    if (interpolate && std::int64_t(s) * p.fpixels > earliest_switch.load(std::memory_order_relaxed)) continue;
     const RowResult r = render_row(p, out, s, interpolate, skip_upto, first_pixel);
-    omega += r.omega_sum;
-    count += r.rendered;
-    if (r.first_switch < first_switch) {
-      first_switch = r.first_switch;
-#if defined(_OPENMP)
-#pragma omp critical(nanobragg_switch)
-#endif
-      if (r.first_switch < first_switch_seen) {  // rare: keep the h, k, l of the earliest switch
-        first_switch_seen = r.first_switch;
-        for (int i = 0; i < 3; ++i) switch_hkl[i] = r.switch_hkl[i];
-      }
+    results[std::size_t(s)] = r;
+    std::int64_t seen = earliest_switch.load(std::memory_order_relaxed);
+    while (r.first_switch < seen && !earliest_switch.compare_exchange_weak(seen, r.first_switch)) {
     }
     if (control.progress) control.progress->fetch_add(p.fpixels, std::memory_order_relaxed);
   }
   (void)threads;
-  omega_sum += omega;
-  rendered += count;
-  return first_switch;
+  return results;
+}
+
+// Adds the rows' solid angles and pixel counts in row order (the same sum for any thread count).
+void add_rows(const std::vector<RowResult>& rows, std::size_t n, RenderStats& stats) {
+  for (std::size_t s = 0; s < n; ++s) {
+    stats.omega_sum += rows[s].omega_sum;
+    stats.rendered += rows[s].rendered;
+  }
 }
 }  // namespace
 
@@ -181,19 +183,24 @@ template <typename Real, typename Out>
 RenderStats render(const SimParams<Real>& p, Out* out, int threads, RenderControl control) {
   RenderStats stats;
   const std::int64_t first_pixel = first_rendered_pixel(p);
-  const std::int64_t none = -1;
-  const std::int64_t first_switch =
-      render_rows(p, out, threads, control, p.interpolate != 0, none, first_pixel, stats.omega_sum, stats.rendered,
-                  stats.switch_hkl);
-  if (first_switch != std::numeric_limits<std::int64_t>::max()) {
+  const std::vector<RowResult> first = render_rows(p, out, threads, control, p.interpolate != 0, -1, first_pixel);
+  std::size_t switch_row = first.size();
+  for (std::size_t s = 0; s < first.size() && switch_row == first.size(); ++s) {
+    if (first[s].first_switch != std::numeric_limits<std::int64_t>::max()) switch_row = s;
+  }
+  if (switch_row == first.size()) {
+    add_rows(first, first.size(), stats);
+  } else {
     // The C turns interpolation off for everything rendered after the first out-of-range
-    // evaluation (Q8, serial-order semantics): re-render every later pixel without it.
-    // Solid angles and counts do not depend on interpolation, so the first pass's stats stand.
+    // evaluation (Q8, serial-order semantics): every later pixel is rendered again without it.
+    // Rows up to the switch counted their pixels up to and including it; the second pass
+    // counts the rest.
     stats.interpolation_switched_off = true;
-    double omega_again = 0;
-    std::int64_t count_again = 0;
-    double unused[3];
-    render_rows(p, out, threads, control, false, first_switch, first_pixel, omega_again, count_again, unused);
+    const RowResult& sw = first[switch_row];
+    for (int i = 0; i < 3; ++i) stats.switch_hkl[i] = sw.switch_hkl[i];
+    add_rows(first, switch_row + 1, stats);
+    const std::vector<RowResult> again = render_rows(p, out, threads, control, false, sw.first_switch, first_pixel);
+    add_rows(again, again.size(), stats);
   }
   stats.cancelled = control.cancel && control.cancel->load();
   return stats;

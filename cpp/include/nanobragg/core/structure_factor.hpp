@@ -18,10 +18,8 @@ struct QuadOf {
 template <typename Real>
 using Quad = typename QuadOf<Real>::type;
 template <typename Real>
-NANOBRAGG_FORCEINLINE Quad<Real> load_quad(const Real* p) {
-  Quad<Real> v;
+NANOBRAGG_FORCEINLINE void load_quad(const Real* p, Quad<Real>& v) {  // out-parameter: no vector ABI
   std::memcpy(&v, p, sizeof v);
-  return v;
 }
 #else
 template <typename Real>
@@ -34,8 +32,8 @@ struct Quad {
   }
 };
 template <typename Real>
-NANOBRAGG_HD NANOBRAGG_FORCEINLINE Quad<Real> load_quad(const Real* p) {
-  return {{p[0], p[1], p[2], p[3]}};
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE void load_quad(const Real* p, Quad<Real>& v) {
+  v = {{p[0], p[1], p[2], p[3]}};
 }
 #endif
 
@@ -121,11 +119,15 @@ template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real tricubic_sum(const Real* origin, std::int64_t plane_stride,
                                                     std::int64_t row_stride, const Real* wh, const Real* wk,
                                                     const Real* wl) {
-  Quad<Real> acc;
+  Quad<Real> acc, values;
   for (int i = 0; i < 4; ++i) {
     const Real* row = origin + i * plane_stride;
-    Quad<Real> plane = wk[0] * load_quad(row);
-    for (int j = 1; j < 4; ++j) plane = plane + wk[j] * load_quad(row + j * row_stride);
+    load_quad(row, values);
+    Quad<Real> plane = wk[0] * values;
+    for (int j = 1; j < 4; ++j) {
+      load_quad(row + j * row_stride, values);
+      plane = plane + wk[j] * values;
+    }
     acc = i == 0 ? wh[0] * plane : acc + wh[i] * plane;
   }
   return (wl[0] * acc[0] + wl[1] * acc[1]) + (wl[2] * acc[2] + wl[3] * acc[3]);
