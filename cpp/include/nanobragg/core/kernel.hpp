@@ -305,6 +305,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
               }
             }
             if (done) {
+              // term and keep are set
             } else if (fast && !any_interp) {
               NANOBRAGG_SIMD
               for (int w = 0; w < W; ++w) {
