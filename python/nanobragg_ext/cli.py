@@ -220,5 +220,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
 
 
+def entry() -> None:
+    """The console script: main(), then, for a render, exit without the interpreter's teardown.
+
+    Every output file is closed and renamed by then; tearing down the modules and freeing the
+    heap only costs time (about 9 ms a run here). Subcommands (dataset runs Dask, whose atexit
+    handlers stop its processes) exit normally.
+    """
+    rc = main()
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        sys.exit(rc)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # e.g. stdout was a pipe closed early: Python's own exit status for that
+        rc = rc or 120
+    os._exit(rc)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
