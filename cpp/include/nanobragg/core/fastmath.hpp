@@ -59,4 +59,12 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real sincg_offset(Real d, Real n) {
   return den == Real(0) ? n : ratio;
 }
 
+/// The parallelepiped lattice factor sincg(pi h, Na) sincg(pi k, Nb) sincg(pi l, Nc) up to sign,
+/// from the nearest integers (h0, k0, l0) held in Real; an axis with N == 1 gives exactly 1.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real square_lattice_factor(Real h, Real k, Real l, Real h0, Real k0, Real l0,
+                                                             Real na, Real nb, Real nc) {
+  return sincg_offset(h - h0, na) * sincg_offset(k - k0, nb) * sincg_offset(l - l0, nc);
+}
+
 }  // namespace nanobragg

@@ -81,6 +81,13 @@ NANOBRAGG_HD inline Real nearest_F_branchless(const FTable<Real>& t, int h0, int
   return in ? v : t.default_F;
 }
 
+/// 1 when an evaluation adds to the pixel, else 0: not skipped by -dmin, and a zero lattice factor
+/// only counts with water on (the C's `continue`). Real, not bool, so lane loops vectorize.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real kept(Real skip, Real F_latt, Real no_water) {
+  return ((skip == Real(0)) & !((F_latt == Real(0)) & (no_water != Real(0)))) ? Real(1) : Real(0);
+}
+
 /// Whether some lane holds exactly 0 (a solid angle or polarization factor not computed yet).
 template <typename Real, int W>
 NANOBRAGG_HD inline bool any_zero(const Real (&x)[W]) {
@@ -292,14 +299,14 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 NANOBRAGG_SIMD
                 for (int w = 0; w < W; ++w) {
                   const Real hr = round_half_down(h[w]), kr = round_half_down(k[w]), lr = round_half_down(l[w]);
-                  F_latt[w] = sincg_offset(h[w] - hr, na) * sincg_offset(k[w] - kr, nb) * sincg_offset(l[w] - lr, nc);
+                  F_latt[w] = square_lattice_factor(h[w], k[w], l[w], hr, kr, lr, na, nb, nc);
                 }
               }
               if (interpolate_F_lanes(F, h, k, l, F_cell)) {
                 NANOBRAGG_SIMD
                 for (int w = 0; w < W; ++w) {
                   term[w] = F_cell[w] * F_cell[w] * F_latt[w] * F_latt[w];
-                  keep[w] = ((skip[w] == Real(0)) & !((F_latt[w] == Real(0)) & (no_water != Real(0)))) ? Real(1) : Real(0);
+                  keep[w] = kept(skip[w], F_latt[w], no_water);
                 }
                 done = true;
               }
@@ -313,11 +320,11 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 const Real k = bx * qx[w] + by * qy[w] + bz * qz[w];
                 const Real l = cx * qx[w] + cy * qy[w] + cz * qz[w];
                 const Real hr = round_half_down(h), kr = round_half_down(k), lr = round_half_down(l);
-                const Real F_latt = sincg_offset(h - hr, na) * sincg_offset(k - kr, nb) * sincg_offset(l - lr, nc);
+                const Real F_latt = square_lattice_factor(h, k, l, hr, kr, lr, na, nb, nc);
                 const Real F_cell = nearest_F_branchless(F, int(hr), int(kr), int(lr));
                 term[w] = F_cell * F_cell * F_latt * F_latt;
                 // A zero lattice factor skips the term (and the oversample_* products) unless water is on.
-                keep[w] = ((skip[w] == Real(0)) & !((F_latt == Real(0)) & (no_water != Real(0)))) ? Real(1) : Real(0);
+                keep[w] = kept(skip[w], F_latt, no_water);
               }
             } else {
               for (int w = 0; w < W; ++w) {
@@ -333,12 +340,12 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 Real F_latt = Real(1);  // a single unit cell: sincg is not evaluated at all
                 if (square && !p.exact_math && !st.trace) {  // a trace prints the C's signed F_latt
                   if (!single_cell) {
-                    F_latt = sincg_offset(h - Real(h0), na) * sincg_offset(k - Real(k0), nb) * sincg_offset(l - Real(l0), nc);
+                    F_latt = square_lattice_factor(h, k, l, Real(h0), Real(k0), Real(l0), na, nb, nc);
                   }
                 } else {
                   F_latt = lattice_factor(p.lattice, h, k, l, h0, k0, l0);
                 }
-                keep[w] = (skip[w] == Real(0) && !(F_latt == Real(0) && no_water != Real(0))) ? Real(1) : Real(0);
+                keep[w] = kept(skip[w], F_latt, no_water);
                 Real F_cell = F.default_F;
                 if (keep[w] != Real(0)) {
                   if (st.interpolate[w] && interpolation_out_of_range(F, h, k, l)) {

@@ -74,6 +74,15 @@ NANOBRAGG_HD inline bool interpolation_out_of_range(const FTable<Real>& t, Real 
          (l - Real(t.l_min) + Real(3)) > Real(t.l_range) || l - Real(2) < Real(t.l_min);
 }
 
+/// The negation of interpolation_out_of_range() except that NaN indices count as outside (the C's
+/// test lets them through): the four nodes along every axis lie inside the table.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool interpolation_inside(const FTable<Real>& t, Real h, Real k, Real l) {
+  return ((h - Real(t.h_min) + Real(3)) <= Real(t.h_range)) & (h - Real(2) >= Real(t.h_min)) &
+         ((k - Real(t.k_min) + Real(3)) <= Real(t.k_range)) & (k - Real(2) >= Real(t.k_min)) &
+         ((l - Real(t.l_min) + Real(3)) <= Real(t.l_range)) & (l - Real(2) >= Real(t.l_min));
+}
+
 /// Tricubic interpolation of F at fractional (h, k, l); the caller checked the range first.
 /// Same nesting as polin3(): interpolate along l, then k, then h.
 template <typename Real>
@@ -177,14 +186,11 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool interpolate_F_lanes(const FTable<Real>& 
                                                            const Real (&k)[W], const Real (&l)[W], Real (&F)[W]) {
   Real wh[4][W], wk[4][W], wl[4][W];
   int h0[W], k0[W], l0[W];
-  int inside = 1;
+  int lane_inside[W];
   NANOBRAGG_SIMD
-  for (int w = 0; w < W; ++w) {
-    // The negation of interpolation_out_of_range(), written so that NaN fails it.
-    inside &= int((h[w] - Real(t.h_min) + Real(3)) <= Real(t.h_range)) & int(h[w] - Real(2) >= Real(t.h_min)) &
-              int((k[w] - Real(t.k_min) + Real(3)) <= Real(t.k_range)) & int(k[w] - Real(2) >= Real(t.k_min)) &
-              int((l[w] - Real(t.l_min) + Real(3)) <= Real(t.l_range)) & int(l[w] - Real(2) >= Real(t.l_min));
-  }
+  for (int w = 0; w < W; ++w) lane_inside[w] = int(interpolation_inside(t, h[w], k[w], l[w]));
+  int inside = 1;
+  for (int w = 0; w < W; ++w) inside &= lane_inside[w];
   if (!inside) return false;
   lagrange4_weights_lanes(h, wh, h0);
   lagrange4_weights_lanes(k, wk, k0);
