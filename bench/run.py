@@ -4,7 +4,8 @@
 Runs a fixed set of cases as whole processes (start-up included) through
 ``python -m nanobragg_ext.cli``, takes the median wall time of ``--repeat`` runs,
 and reports evaluations per second, peak memory (max RSS of the child), parallel
-efficiency (when ``--threads`` lists 1 and more) and, when ``NB_C_BIN`` (or
+efficiency (when ``--threads`` lists 1 and more: the whole process's, and the render's
+alone, timed in one process by ``render_scaling.py``) and, when ``NB_C_BIN`` (or
 ``--c-bin``) names a build of the original nanoBragg, the C's time on the same
 arguments with ``OMP_NUM_THREADS`` set to the same thread count, and the ratio.
 
@@ -281,6 +282,32 @@ def run_once(cmd: Sequence[str], env: Dict[str, str], cwd: Path, timeout: float)
     return RunResult(t1 - t0, int(rss), p.returncode, log.read_text(errors="replace"))
 
 
+def add_render_scaling(rows: List[Dict[str, object]], case: Case, precision: str,
+                       base: List[str], threads: List[int], repeat: int, args, tmp: Path) -> None:
+    """The render alone at each thread count (bench/render_scaling.py, one process), added to
+    the case's rows as render_seconds and render_efficiency (relative to the fewest threads)."""
+    d = tmp / f"{case.key}-render-{precision}"
+    d.mkdir(parents=True, exist_ok=True)
+    cmd = [args.python, str(BENCH_DIR / "render_scaling.py"), "--threads", ",".join(map(str, threads)),
+           "--repeat", str(repeat), "--", *base, "-precision", precision,
+           "-floatfile", str(d / "float.bin"), "-intfile", str(d / "int.img")]
+    r = subprocess.run(cmd, env=ours_env(max(threads)), cwd=str(d), capture_output=True, text=True,
+                       timeout=args.timeout * (repeat + 1) * len(threads))
+    if r.returncode != 0:
+        print(f"  !! {case.key} {precision} render scaling failed: {r.stderr.strip()[-300:]}",
+              file=sys.stderr)
+        return
+    seconds = {int(t): s for t, s in json.loads(r.stdout)["threads"].items()}
+    t_ref = min(threads)
+    for row in rows:
+        if row["case"] == case.key and row["precision"] == precision and row["threads"] in seconds:
+            row["render_seconds"] = seconds[row["threads"]]
+            row["render_efficiency"] = seconds[t_ref] / seconds[row["threads"]] * t_ref / row["threads"]
+    print(f"  {case.number}:{case.key:<10} render only {precision:<6} "
+          + "  ".join(f"t={t} {fmt_s(s)} s" for t, s in sorted(seconds.items())))
+    sys.stdout.flush()
+
+
 def compare_float(a: Path, b: Path) -> Optional[float]:
     """max |a-b| / max |b| over two float images (None if numpy or a file is missing)."""
     try:
@@ -511,6 +538,9 @@ def _main(argv: Optional[List[str]] = None) -> int:
                     print(f"  {case.number}:{case.key:<10} t={nt} {v[1]:<6} ours {fmt_s(med)} s"
                           f"  C {fmt_s(c_med)} s  load {load1}")
                     sys.stdout.flush()
+            if len(threads) > 1:
+                for p in precisions:
+                    add_render_scaling(rows, case, p, base, threads, repeat, args, tmp)
     finally:
         if args.keep:
             print(f"  outputs kept in {tmp}")
@@ -563,6 +593,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
                     "git_dirty": meta["git_dirty"], "quick": args.quick,
                     "case": r["case"], "threads": r["threads"], "precision": r["precision"],
                     "seconds": r["seconds"], "evals_per_s": r["evals_per_s"],
+                    "render_seconds": r.get("render_seconds"),
                     "maxrss_kb": r["maxrss_kb"], "c_seconds": r["c_seconds"],
                     "nproc": meta["nproc"], "loadavg": r["loadavg"][1],
                 }) + "\n")
@@ -574,7 +605,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
 def print_table(rows: List[Dict[str, object]], with_c: bool, with_eff: bool) -> None:
     head = ["case", "thr", "prec", "ours s", "evals/s", "MaxRSS MB"]
     if with_eff:
-        head += ["par.eff"]
+        head += ["par.eff", "render s", "render eff"]
     if with_c:
         head += ["C s", "C MB", "C/ours", "max|d|/max"]
         if with_eff:
@@ -586,6 +617,9 @@ def print_table(rows: List[Dict[str, object]], with_c: bool, with_eff: bool) -> 
                 "-" if not r["maxrss_kb"] else f"{r['maxrss_kb'] / 1024:.0f}"]
         if with_eff:
             e = r.get("parallel_efficiency")
+            line.append("-" if e is None else f"{100 * e:.0f}%")
+            line.append(fmt_s(r.get("render_seconds")))
+            e = r.get("render_efficiency")
             line.append("-" if e is None else f"{100 * e:.0f}%")
         if with_c:
             line += [fmt_s(r["c_seconds"]),
