@@ -9,8 +9,6 @@ Examples
 """
 from __future__ import annotations
 
-import functools
-
 TYPE_CHECKING = False  # typing is left out: the command line starts faster
 if TYPE_CHECKING:
     from typing import List, Optional
@@ -18,9 +16,17 @@ if TYPE_CHECKING:
 __all__ = ["backends", "cuda_available", "cuda_unavailable_reason", "cuda_status"]
 
 
-@functools.lru_cache(maxsize=None)
+_PROBED: list = []  # the (status, reason) of the one probe, once made
+
+
 def _probe() -> tuple:
     """(status dict or None, reason string or None); probed once per process."""
+    if not _PROBED:
+        _PROBED.append(_probe_cuda())
+    return _PROBED[0]
+
+
+def _probe_cuda() -> tuple:
     try:
         from . import _cuda  # noqa: WPS433 -- optional native module
     except (ImportError, OSError) as exc:  # not built (NANOBRAGG_CUDA=OFF) or cannot load

@@ -11,7 +11,6 @@ import sys
 
 # NumPy's OpenBLAS threads would busy-wait beside our OpenMP threads; we never call BLAS here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-import threading
 
 TYPE_CHECKING = False  # typing is left out: the command line starts faster
 if TYPE_CHECKING:
@@ -36,8 +35,7 @@ def _render_with_progress(prepared, mask, req):
     from . import _core
 
     controls = _core.RenderControls()
-    bar = None
-    done = threading.Event()
+    bar = drawer = None
     if req.progress and sys.stdout.isatty():
         try:
             from tqdm import tqdm
@@ -45,14 +43,17 @@ def _render_with_progress(prepared, mask, req):
             bar = tqdm(total=g["fpixels"] * g["spixels"], unit="px", unit_scale=True, leave=False)
         except ImportError:
             bar = None
+    if bar is not None:
+        import threading  # only with a progress bar: it costs a few ms of start-up
 
-    def draw():
-        while not done.wait(0.2):
-            bar.n = controls.progress
-            bar.refresh()
+        done = threading.Event()
 
-    drawer = threading.Thread(target=draw, daemon=True) if bar is not None else None
-    if drawer is not None:
+        def draw():
+            while not done.wait(0.2):
+                bar.n = controls.progress
+                bar.refresh()
+
+        drawer = threading.Thread(target=draw, daemon=True)
         drawer.start()
     try:
         if req.device == "cpu":
@@ -67,8 +68,8 @@ def _render_with_progress(prepared, mask, req):
             stats = api.render(prepared, image, m, req.precision, req.threads, controls, backend=req.device)
             image = _core.Image32.from_array(image)
     finally:
-        done.set()
         if drawer is not None:
+            done.set()
             drawer.join()
             bar.close()
     if stats["cancelled"]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 
 TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
 if TYPE_CHECKING:
@@ -137,7 +136,7 @@ def read_matrix(path: str) -> Tuple[float, ...]:
     return tuple(m)
 
 
-_DELIMS = re.compile(r"[ \t,;:!]+")
+_DELIMS = r"[ \t,;:!]+"  # the re module is imported where a file needs it: not on a plain run
 
 
 def read_sourcefile(path: str) -> Tuple[List[float], List[float]]:
@@ -152,11 +151,13 @@ def read_sourcefile(path: str) -> Tuple[List[float], List[float]]:
 
 def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[float]]:
     """(positions, 3 per source; weights; wavelengths) of a source file, missing columns NaN."""
+    import re
+
     xyz: List[float] = []
     weight: List[float] = []
     lam: List[float] = []
     for lineno, line in enumerate(_read_bytes(path, "source").decode("latin-1").splitlines(), 1):
-        fields = [f for f in _DELIMS.split(line.strip()) if f]
+        fields = [f for f in re.split(_DELIMS, line.strip()) if f]
         if not fields:
             continue
         if len(fields) > 5:
@@ -209,6 +210,8 @@ class SMVImage:
         eq = self.header.find("=", pos + len(key))
         if eq < 0:
             return 0.0
+        import re
+
         m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", self.header[eq + 1:])
         return float(m.group(0)) if m else 0.0
 
@@ -292,6 +295,8 @@ def pgm_bytes(pixels, scale: float) -> bytes:
 
 
 def read_pgm(path: str):
+    import re
+
     import numpy as np
 
     raw = _read_bytes(path, "PGM")

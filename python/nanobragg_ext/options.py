@@ -10,7 +10,6 @@ Where the C silently misreads (a missing or non-numeric value, an unknown option
 from __future__ import annotations
 
 import math
-import re
 import time
 
 TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
@@ -444,7 +443,23 @@ def _precision(req, value):
     req.precision = value
 
 
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+def _is_number(token: str) -> bool:
+    """Whether token is a plain decimal number, [-+]?(d+.?d*|.d+)([eE][-+]?d+)? (without the
+    re module, which the command line would import for this alone)."""
+    body = token[1:] if token[:1] in ("+", "-") else token
+    mantissa, e, exponent = body.replace("E", "e").partition("e")
+    if e and not _digits(exponent[1:] if exponent[:1] in ("+", "-") else exponent):
+        return False
+    whole, dot, fraction = mantissa.partition(".")
+    if whole:
+        return _digits(whole) and (not fraction or _digits(fraction))
+    return bool(dot) and _digits(fraction)
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 KNOWN_SPELLINGS = sorted({n for h in HANDLERS + EXTRA_HANDLERS for n in h.names})
 
 
@@ -497,7 +512,7 @@ def parse_args(argv: List[str]) -> Request:
     _prescan_headers(req, args)
     consumed = [False] * len(args)
     for i, tok in enumerate(args):
-        if not tok.startswith("-") or (consumed[i] and _NUMBER.match(tok)):
+        if not tok.startswith("-") or (consumed[i] and _is_number(tok)):
             continue
         fired = False
         for h in HANDLERS + EXTRA_HANDLERS:
@@ -521,7 +536,7 @@ def parse_args(argv: List[str]) -> Request:
             fired = True
             if h.stop:
                 break
-        if not fired and not consumed[i] and not _NUMBER.match(tok):
+        if not fired and not consumed[i] and not _is_number(tok):
             import difflib  # only on this error path: it slows every start-up otherwise
 
             close = difflib.get_close_matches(tok, KNOWN_SPELLINGS, n=1)

@@ -163,3 +163,19 @@ def test_command_line_never_imports_numpy(tmp_path):
     (tmp_path / "p1.hkl").write_text("0 0 0 10\n1 0 0 5\n0 1 0 5\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_number_tokens_are_told_from_options_as_the_regex_does():
+    """The parser leaves a stray number (e.g. the '-5' of '-misset -5 ...') alone; its hand-written
+    test (no re module on the start-up path) must agree with the pattern it replaced."""
+    import re
+
+    from nanobragg_ext.options import _is_number
+
+    pattern = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+    tokens = ["5", "-5", "+5", "5.", "-5.", ".5", "-.5", "5.25", "1e3", "1E-3", "-2.5e+10", ".5e1",
+              "", "-", "+", ".", "-.", "e5", "-e5", "1e", "1e+", "1.2.3", "1e5e3", "1E5e3", "--5", "+-5",
+              "5x", "0x10", "inf", "nan", "-distance", "1 ", " 1", "1_000", "١٢"]
+    for tok in tokens:
+        assert _is_number(tok) == bool(pattern.match(tok)) or tok == "١٢", tok
+    assert not _is_number("١٢")  # non-ASCII digits are not numbers to the C's atof either
