@@ -364,6 +364,18 @@ def check_module(python: str) -> str:
     return r.stdout.strip()
 
 
+def interpreter_start(python: str, runs: int = 5) -> Optional[float]:
+    """Median wall time of `python -c pass`: the floor under every run of ours, which no thread
+    count shortens (site-packages .pth files of the environment included)."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        if subprocess.run([python, "-c", "pass"], env=ours_env(1)).returncode != 0:
+            return None
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def fmt_s(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:.3f}"
 
@@ -435,6 +447,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     hkl, hkl_source = find_hkl(tmp)
+    python_start = interpreter_start(args.python)
     started = _dt.datetime.now()
     meta = {
         "timestamp": started.isoformat(timespec="seconds"),
@@ -447,6 +460,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
         "maxrss_via": "GNU time %M" if GNU_TIME else "wait4 ru_maxrss",
         "loadavg_start": loadavg(),
         "nanobragg_ext_info": info,
+        "python_start_s": python_start,
         "c_bin": c_bin,
         "core_so": _core_fingerprint(),
         "package": str(PKG_DIR) + (" (snapshot of python/nanobragg_ext)" if PKG_DIR != PYTHON_DIR else ""),
@@ -458,6 +472,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
           f"{' (dirty)' if meta['git_dirty'] else ''}  nproc {meta['nproc']}  "
           f"load {meta['loadavg_start']}  repeat {repeat}{'  QUICK' if args.quick else ''}")
     print(f"  C reference: {c_bin or 'none (set NB_C_BIN)'}   hkl: {hkl_source}   tmp: {tmp}")
+    print(f"  interpreter start-up (python -c pass): {fmt_s(python_start)} s, part of every run of ours")
     sys.stdout.flush()
 
     rows: List[Dict[str, object]] = []
