@@ -155,6 +155,32 @@ def test_smv_opens_in_fabio(tmp_path):
     assert noise.data.shape == (32, 32) and noise.data.min() >= 40 - 10
 
 
+def test_rerun_replaces_outputs_whole_and_leaves_no_temporaries(tmp_path):
+    """A second run over the same file names swaps each finished file into place: new contents,
+    another hard link to an old file keeps the old bytes, mode as fopen() gives, no temporaries."""
+    assert cli(GOOD, tmp_path).returncode == 0
+    old = (tmp_path / "floatimage.bin").read_bytes()
+    os.link(tmp_path / "floatimage.bin", tmp_path / "kept.bin")
+    r = cli(GOOD[:GOOD.index("-N")] + ["-N", "4"] + GOOD[GOOD.index("-N") + 2:], tmp_path)
+    assert r.returncode == 0, r.stderr
+    new = (tmp_path / "floatimage.bin").read_bytes()
+    assert len(new) == len(old) and new != old
+    assert (tmp_path / "kept.bin").read_bytes() == old
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in OUTPUTS[:4]:  # no Fdump.bin with -default_F
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".nanobragg-")]
+
+
+def test_output_path_that_is_a_directory_is_refused(tmp_path):
+    (tmp_path / "out.bin").mkdir()
+    r = cli(GOOD + ["-floatfile", "out.bin"], tmp_path)
+    assert r.returncode == 2 and "out.bin" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "out.bin").is_dir()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".nanobragg-")]
+
+
 def test_command_line_never_imports_numpy(tmp_path):
     """Start-up matters for one-shot runs: the CLI path reads and writes every file natively."""
     code = ("import sys; from nanobragg_ext.cli import main; "

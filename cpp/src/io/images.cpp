@@ -1,7 +1,11 @@
 /// Statistics, integer/PGM/noise images and atomic writes, with nanoBragg.c's arithmetic.
 #include "nanobragg/io/images.hpp"
 
-#include <unistd.h>  // for mkstemp, close, unlink
+#include <fcntl.h>   // for AT_FDCWD
+#include <unistd.h>  // for mkstemp, close, unlink, syscall
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 #include <cmath>
 #include <cstdio>
@@ -165,6 +169,25 @@ std::string pgm_file(const std::vector<std::uint8_t>& pixels, int fpixels, int s
   return out;
 }
 
+namespace {
+// Puts the finished temporary file at path. Over an existing regular file the two are swapped
+// (renameat2 RENAME_EXCHANGE) and the old one removed: a plain rename over a file makes ext4
+// write the new data back at once (its auto_da_alloc heuristic), ~10 ms per 16 MB here, which
+// the C's truncate-and-write does not pay. Elsewhere, and where the swap is refused, a rename.
+bool move_into_place(const std::string& tmp, const std::string& path) {
+#if defined(__linux__) && defined(SYS_renameat2)
+  constexpr unsigned rename_exchange = 1u << 1;  // RENAME_EXCHANGE of <linux/fs.h>
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), rename_exchange) == 0) {
+    unlink(tmp.c_str());  // the old file now
+    return true;
+  }
+#endif
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& head, const void* data, std::size_t size) {
   const std::size_t slash = path.find_last_of('/');
   const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash);
@@ -181,7 +204,7 @@ void write_file_atomic(const std::string& path, const std::string& head, const v
   const mode_t mask = umask(0);
   umask(mask);
   if (ok) ok = chmod(tmp.c_str(), 0666 & ~mask) == 0;
-  if (ok) ok = std::rename(tmp.c_str(), path.c_str()) == 0;
+  if (ok) ok = move_into_place(tmp, path);
   if (!ok) {
     unlink(tmp.c_str());
     throw InputError("cannot write '" + path + "'");
