@@ -285,11 +285,13 @@ def run_once(cmd: Sequence[str], env: Dict[str, str], cwd: Path, timeout: float)
 def add_render_scaling(rows: List[Dict[str, object]], case: Case, precision: str,
                        base: List[str], threads: List[int], repeat: int, args, tmp: Path) -> None:
     """The render alone at each thread count (bench/render_scaling.py, one process), added to
-    the case's rows as render_seconds and render_efficiency (relative to the fewest threads)."""
+    the case's rows as render_seconds and render_efficiency (relative to the fewest threads).
+    At least 5 renders per thread count: they are short, and on a shared machine a few are
+    always slowed by neighbours."""
     d = tmp / f"{case.key}-render-{precision}"
     d.mkdir(parents=True, exist_ok=True)
     cmd = [args.python, str(BENCH_DIR / "render_scaling.py"), "--threads", ",".join(map(str, threads)),
-           "--repeat", str(repeat), "--", *base, "-precision", precision,
+           "--repeat", str(max(repeat, 5)), "--", *base, "-precision", precision,
            "-floatfile", str(d / "float.bin"), "-intfile", str(d / "int.img")]
     r = subprocess.run(cmd, env=ours_env(max(threads)), cwd=str(d), capture_output=True, text=True,
                        timeout=args.timeout * (repeat + 1) * len(threads))
