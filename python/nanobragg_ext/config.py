@@ -800,7 +800,7 @@ class SimulationConfig:
             hdivsteps=None if o.hdivsteps < 0 else o.hdivsteps,
             vdivsteps=None if o.vdivsteps < 0 else o.vdivsteps)
         return cls(detector=det, beam=beam, crystal=crystal, sampling=sampling, hkl_file=req.hkl,
-                   mtz_column=getattr(req, "mtz_column", None), dump_file=req.dump,
+                   mtz_column=req.mtz_column, dump_file=req.dump,
                    sourcefile=req.sourcefile, mask_file=req.mask, noise_seed=-req.seed, adc=req.adc,
                    precision=req.precision, corrected=o.corrected,
                    exact_math=bool(getattr(o, "exact_math", False)))

@@ -35,7 +35,7 @@ def load_table(req: Request, messages: list) -> Optional["_core.FTableData"]:
         if nbio.is_reflection_file(req.hkl):  # MTZ / mmCIF through gemmi, expanded to P1
             from . import structure_factors as sf
 
-            table = sf.read_reflections(req.hkl, getattr(req, "mtz_column", None), opt.default_F).to_native()
+            table = sf.read_reflections(req.hkl, req.mtz_column, opt.default_F).to_native()
         else:
             table = _core.read_hkl(req.hkl, opt.default_F)
         try:

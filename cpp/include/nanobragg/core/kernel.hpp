@@ -311,9 +311,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 done = true;
               }
             }
-            if (done) {
-              // term and keep are set
-            } else if (fast && !any_interp) {
+            if (!done && fast && !any_interp) {
               NANOBRAGG_SIMD
               for (int w = 0; w < W; ++w) {
                 const Real h = ax * qx[w] + ay * qy[w] + az * qz[w];
@@ -326,7 +324,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
                 // A zero lattice factor skips the term (and the oversample_* products) unless water is on.
                 keep[w] = kept(skip[w], F_latt, no_water);
               }
-            } else {
+            } else if (!done) {
               for (int w = 0; w < W; ++w) {
                 const Real h = ax * qx[w] + ay * qy[w] + az * qz[w];
                 const Real k = bx * qx[w] + by * qy[w] + bz * qz[w];
