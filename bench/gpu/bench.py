@@ -177,8 +177,11 @@ def official_runs(binary: Path, args: List[str], precision: str, repeats: int, w
         if i and clock.left() < 2 * max(wall):
             break
         t = time.perf_counter()
-        r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
-                           timeout=max(30.0, clock.left()))
+        try:
+            r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
+                               timeout=max(30.0, clock.left()))
+        except subprocess.TimeoutExpired:
+            return {"error": f"run {i + 1} outlasted the section's time", "cmd": cmd}
         wall.append(time.perf_counter() - t)
         console = r.stdout + r.stderr
         m = KERNEL_MS.search(r.stderr)
@@ -201,28 +204,37 @@ def big_section(args, clock: Clock, tmp: Path) -> dict:
     argv = ["-hkl", str(hkl)] + BIG_CELL + BIG_GEOMETRY + BIG_SAMPLING + ["-detpixels", str(pixels)] + QUIET
     out: dict = {"args": argv[2:], "hkl_reflections": n_hkl, "hkl_dmin_A": round(dmin, 3)}
     for precision, key in (("single", "fp32"), ("double", "fp64")):
-        prepared, mask = prepare(argv + ["-precision", precision], d)
-        evals = evaluations(prepared)
-        ours = gpu_render_ms(prepared, mask, precision, 5, clock)
-        row = {"evaluations": evals, "ours_ms": ours["ms"], "ours_ms_all": ours["ms_all"],
-               "ours_evals_per_s": evals / (ours["ms"] * 1e-3), "ours_finite": ours["finite"]}
-        if args.official_bin:
-            port = official_runs(args.official_bin, argv, precision, 3, d, clock, ours["image"].shape)
-            if "error" in port:
-                row["official_error"] = port["error"]
-            else:
-                row.update({"official_ms": port["ms"], "official_ms_all": port["ms_all"],
-                            "official_wall_s_all": port["wall_s_all"],
-                            "official_evaluations": port["evaluations"],
-                            "official_evals_per_s": evals / (port["ms"] * 1e-3),
-                            "ours_over_official_speed": port["ms"] / ours["ms"],
-                            "ours_vs_official_image": agreement(ours["image"], port["image"])})
-        out[key] = row
-        print(f"big {key}: ours {ours['ms']:.1f} ms = {row['ours_evals_per_s']:.3g} evals/s"
-              + (f"; official {row['official_ms']:.1f} ms, ours {row['ours_over_official_speed']:.2f}x"
-                 if "official_ms" in row else f"; official: {row.get('official_error', 'not built')}"),
-              flush=True)
+        try:
+            out[key] = big_precision(args, argv, precision, key, clock, d)
+        except Exception as e:  # keep the other precision's numbers
+            out[key] = {"error": f"{type(e).__name__}: {e}"}
+            print(f"big {key}: {out[key]['error']}", flush=True)
     return out
+
+
+def big_precision(args, argv: List[str], precision: str, key: str, clock: Clock, d: Path) -> dict:
+    """One precision of the big case: ours, then the official port on the same arguments."""
+    prepared, mask = prepare(argv + ["-precision", precision], d)
+    evals = evaluations(prepared)
+    ours = gpu_render_ms(prepared, mask, precision, 5, clock)
+    row = {"evaluations": evals, "ours_ms": ours["ms"], "ours_ms_all": ours["ms_all"],
+           "ours_evals_per_s": evals / (ours["ms"] * 1e-3), "ours_finite": ours["finite"]}
+    if args.official_bin:
+        port = official_runs(args.official_bin, argv, precision, 3, d, clock, ours["image"].shape)
+        if "error" in port:
+            row["official_error"] = port["error"]
+        else:
+            row.update({"official_ms": port["ms"], "official_ms_all": port["ms_all"],
+                        "official_wall_s_all": port["wall_s_all"],
+                        "official_evaluations": port["evaluations"],
+                        "official_evals_per_s": evals / (port["ms"] * 1e-3),
+                        "ours_over_official_speed": port["ms"] / ours["ms"],
+                        "ours_vs_official_image": agreement(ours["image"], port["image"])})
+    print(f"big {key}: ours {ours['ms']:.1f} ms = {row['ours_evals_per_s']:.3g} evals/s"
+          + (f"; official {row['official_ms']:.1f} ms, ours {row['ours_over_official_speed']:.2f}x"
+             if "official_ms" in row else f"; official: {row.get('official_error', 'not built').splitlines()[-1]}"),
+          flush=True)
+    return row
 
 
 def small_section(args, clock: Clock, tmp: Path) -> dict:
@@ -269,19 +281,27 @@ def cases_section(args, clock: Clock, tmp: Path) -> dict:
             if clock.left() < 10:
                 out.setdefault("skipped", []).append(f"{case.key}/{precision}")
                 continue
-            wd = d / f"{case.key}-{precision}"
-            wd.mkdir()
-            prepared, mask = prepare(argv + ["-precision", precision], wd)
-            evals = evaluations(prepared)
-            gpu = gpu_render_ms(prepared, mask, precision, 5, clock)
-            cpu = cpu_render_s(prepared, mask, precision, 3, clock)
-            row = {"evaluations": evals, "gpu_ms": gpu["ms"], "cpu_ms": cpu["s"] * 1e3,
-                   "gpu_evals_per_s": evals / (gpu["ms"] * 1e-3), "cpu_evals_per_s": evals / cpu["s"],
-                   "gpu_speedup": cpu["s"] * 1e3 / gpu["ms"], "gpu_vs_cpu_image": agreement(gpu["image"], cpu["image"])}
-            out[f"{case.key}_{precision}"] = row
-            print(f"case {case.key:<10} {precision:<6} GPU {gpu['ms']:9.2f} ms  CPU {row['cpu_ms']:9.2f} ms  "
-                  f"x{row['gpu_speedup']:.1f}  max_rel {row['gpu_vs_cpu_image']['max_rel']:.1e}", flush=True)
+            try:
+                out[f"{case.key}_{precision}"] = case_row(case.key, argv, precision, clock, d)
+            except Exception as e:  # keep the other cases' numbers
+                out[f"{case.key}_{precision}"] = {"error": f"{type(e).__name__}: {e}"}
+                print(f"case {case.key} {precision}: {type(e).__name__}: {e}", flush=True)
     return out
+
+
+def case_row(key: str, argv: List[str], precision: str, clock: Clock, d: Path) -> dict:
+    wd = d / f"{key}-{precision}"
+    wd.mkdir()
+    prepared, mask = prepare(argv + ["-precision", precision], wd)
+    evals = evaluations(prepared)
+    gpu = gpu_render_ms(prepared, mask, precision, 5, clock)
+    cpu = cpu_render_s(prepared, mask, precision, 3, clock)
+    row = {"evaluations": evals, "gpu_ms": gpu["ms"], "cpu_ms": cpu["s"] * 1e3,
+           "gpu_evals_per_s": evals / (gpu["ms"] * 1e-3), "cpu_evals_per_s": evals / cpu["s"],
+           "gpu_speedup": cpu["s"] * 1e3 / gpu["ms"], "gpu_vs_cpu_image": agreement(gpu["image"], cpu["image"])}
+    print(f"case {key:<10} {precision:<6} GPU {gpu['ms']:9.2f} ms  CPU {row['cpu_ms']:9.2f} ms  "
+          f"x{row['gpu_speedup']:.1f}  max_rel {row['gpu_vs_cpu_image']['max_rel']:.1e}", flush=True)
+    return row
 
 
 def headline(results: dict) -> dict:
