@@ -23,10 +23,6 @@ cd "$(dirname "$0")/../.." || exit 2
 export PYTHONUNBUFFERED=1
 export PATH="$PATH:/usr/local/cuda/bin"  # nvcc, where the image keeps it off PATH
 
-OUT="${OUT:-$PWD/gpu_out}"
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/device_check.log") 2>&1
-
 PY=python3
 BENCH=0 CHECK=1 BUILD=1 CPU_ONLY=0 TOTAL_S=480
 SELECT=()
@@ -38,12 +34,17 @@ while [ $# -gt 0 ]; do
     --cpu-only) CPU_ONLY=1 ;;
     --total-s) TOTAL_S="$2"; shift ;;
     --python) PY="$2"; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     -*) echo "device_check: unknown option '$1'" >&2; exit 2 ;;
     *) SELECT+=("$1") ;;
   esac
   shift
 done
+
+# $OUT is the device tool's output folder; elsewhere an ignored folder of the repository.
+OUT="${OUT:-$PWD/build/gpu_out}"
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/device_check.log") 2>&1
 
 CARRY=.gpu_carry
 GOLDEN="$PWD/$CARRY/golden"

@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --golden) golden="$2"; shift 2 ;;
     --official) official="$2"; shift 2 ;;
     --official-rev) official_rev="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "prepare_carry: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
