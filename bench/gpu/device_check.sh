@@ -81,7 +81,7 @@ stage() {
 
 # The official port: a copy of the carried sources, built with its own Makefile (release goal)
 # for sm_90 only, like ours; the toolkit paths are this machine's.
-PORT_DIR=/tmp/nanobragg_official_cuda
+PORT_DIR="$PWD/build/official_cuda"  # ignored, like our own build folder
 PORT_BIN="$PORT_DIR/build/release/nanoBraggCUDA"
 official_make_args() {
   local nvcc cuda="" lib="" c l
@@ -109,7 +109,7 @@ if [ "$BENCH" = 1 ]; then
   if [ ! -d "$CARRY/official_cuda" ]; then
     echo "device_check: no $CARRY/official_cuda carried: the benchmark runs without the official port"
   elif mapfile -t make_args < <(official_make_args) && [ "${#make_args[@]}" -gt 0 ]; then
-    rm -rf "$PORT_DIR" && cp -r "$CARRY/official_cuda" "$PORT_DIR"
+    rm -rf "$PORT_DIR" && mkdir -p "$(dirname "$PORT_DIR")" && cp -r "$CARRY/official_cuda" "$PORT_DIR"
     echo "official port: make ${make_args[*]}"
     stage official_build 300 "$OUT/port_build.log" make "${make_args[@]}" &
     PORT_PID=$!
