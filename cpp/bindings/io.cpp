@@ -4,6 +4,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <array>
+#include <cstring>
 #include <future>
 #include <stdexcept>
 
@@ -58,6 +60,22 @@ void add_io(py::module_& m) {
                                {d * nk * nl, d * nl, d}, /*readonly=*/true);
       })
       .def_static("empty", [] { return std::make_shared<FTableData>(); }, "No table (hkls 0).")
+      .def(py::pickle(
+          [](const FTableData& t) {  // for worker processes: the one copy a process boundary needs
+            return py::make_tuple(py::make_tuple(t.h_min, t.h_max, t.k_min, t.k_max, t.l_min, t.l_max), t.hkls,
+                                  py::bytes(reinterpret_cast<const char*>(t.values.data()),
+                                            t.values.size() * sizeof(double)));
+          },
+          [](const py::tuple& state) {
+            const auto b = py::cast<std::array<int, 6>>(state[0]);
+            auto t = std::make_shared<FTableData>();
+            t->h_min = b[0], t->h_max = b[1], t->k_min = b[2], t->k_max = b[3], t->l_min = b[4], t->l_max = b[5];
+            t->hkls = py::cast<std::int64_t>(state[1]);
+            const std::string raw = py::cast<std::string>(state[2]);
+            t->values.resize(raw.size() / sizeof(double));
+            std::memcpy(t->values.data(), raw.data(), t->values.size() * sizeof(double));
+            return t;
+          }))
       .def_static(
           "from_arrays",
           [](const py::array_t<double, py::array::c_style | py::array::forcecast>& h,

@@ -328,11 +328,12 @@ class Dataset:
         self.config = config
         self.series = series
         self.counts = counts
-        self._table = api.load_config_structure_factors(config)
+        # Loads the structure factors once; the workers get the table itself with the job.
+        self._base_sim = api.Simulator(config, threads=1)
+        self._table = self._base_sim.structure_factors
         self._local: Optional[_FrameRenderer] = None
         self._job_config = config.replace(structure_factors=self._table, hkl_file=None, dump_file=None)
         # The base crystal axes (Angstrom, after misset) the stills rotate.
-        self._base_sim = api.Simulator(self._job_config, threads=1)
         self.axes_A = np.array([self._base_sim.prepared.crystal[k] for k in "abc"]) * 1e10
         if config.crystal.orientation is not None:
             self.axes_A = np.asarray(config.crystal.orientation, dtype=np.float64)
