@@ -163,7 +163,10 @@ void add_simulator(py::module_& m) {
           "update",
           [](Simulator& s, const Options& opt, const py::object& axes) {
             const std::optional<CellAxes> a = axes_of(axes);
-            value_errors([&] { s.update(opt, a); });
+            value_errors([&] {
+              py::gil_scoped_release release;  // waits for a render running in another thread
+              s.update(opt, a);
+            });
           },
           py::arg("options"), py::arg("axes") = py::none(),
           "Bring the run to options (and axes); re-derives only what changed. Raises ValueError (the run is\n"

@@ -59,6 +59,7 @@ Simulator::Simulator(const Options& opt, std::shared_ptr<const FTableData> F, So
 }
 
 void Simulator::set_mask(std::vector<std::uint16_t> mask) {
+  std::lock_guard<std::mutex> lock(mutex_);
   const std::size_t n = std::size_t(p_.det.fpixels) * p_.det.spixels;
   if (!mask.empty() && mask.size() != n) {
     throw std::invalid_argument("mask has " + std::to_string(mask.size()) + " pixels; the detector has " +
@@ -69,6 +70,7 @@ void Simulator::set_mask(std::vector<std::uint16_t> mask) {
 }
 
 void Simulator::update(const Options& opt, const std::optional<CellAxes>& axes) {
+  std::lock_guard<std::mutex> lock(mutex_);
   const bool axes_same = same_axes(axes, axes_);
   if (axes_same && same_options(opt, given_)) return;
   if (differ_only_in_crystal(opt, given_)) {
@@ -100,6 +102,14 @@ Simulator::Cache<float>& Simulator::cache<float>() {
 
 template <typename Real>
 SimParams<Real> Simulator::params() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return params_locked<Real>();
+}
+template SimParams<double> Simulator::params<double>();
+template SimParams<float> Simulator::params<float>();
+
+template <typename Real>
+SimParams<Real> Simulator::params_locked() {
   Cache<Real>& c = cache<Real>();
   if (c.sources_revision != sources_revision_) {
     fill_source_tables(p_, c.tables);
@@ -115,19 +125,19 @@ SimParams<Real> Simulator::params() {
   }
   return sim_params(p_, c.tables, mask());
 }
-template SimParams<double> Simulator::params<double>();
-template SimParams<float> Simulator::params<float>();
 
 template <typename Out>
 RenderStats Simulator::render(Out* out, bool single, int threads, cpu::RenderControl control) {
-  if (single) return cpu::render<float, Out>(params<float>(), out, threads, control);
-  return cpu::render<double, Out>(params<double>(), out, threads, control);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (single) return cpu::render<float, Out>(params_locked<float>(), out, threads, control);
+  return cpu::render<double, Out>(params_locked<double>(), out, threads, control);
 }
 template RenderStats Simulator::render<float>(float*, bool, int, cpu::RenderControl);
 template RenderStats Simulator::render<double>(double*, bool, int, cpu::RenderControl);
 
 PixelTrace Simulator::trace(int fpixel, int spixel, bool first_evaluation, bool interpolate, bool single,
                             double& value) {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (fpixel < 0 || fpixel >= p_.det.fpixels || spixel < 0 || spixel >= p_.det.spixels) {
     throw std::invalid_argument("pixel (" + std::to_string(fpixel) + ", " + std::to_string(spixel) +
                                 ") is outside the detector");
@@ -135,7 +145,7 @@ PixelTrace Simulator::trace(int fpixel, int spixel, bool first_evaluation, bool 
   PixelTrace t{};
   auto run_one = [&](auto tag) {
     using Real = decltype(tag);
-    const SimParams<Real> sp = params<Real>();
+    const SimParams<Real> sp = params_locked<Real>();
     PixelState st{&t, first_evaluation, interpolate && sp.interpolate != 0, false, {0, 0, 0}, 0.0};
     // Same as the image: the value is stored once as float.
     value = double(static_cast<float>(pixel_intensity(sp, fpixel, spixel, st)));

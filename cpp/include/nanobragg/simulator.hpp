@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -78,7 +79,10 @@ class Simulator {
   };
   template <typename Real>
   Cache<Real>& cache();
+  template <typename Real>
+  SimParams<Real> params_locked();
 
+  mutable std::mutex mutex_;
   Options given_;
   std::optional<CellAxes> axes_;
   SourceList sources_;
