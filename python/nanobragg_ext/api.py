@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _core
 from . import io as nbio
-from .pipeline import UsageError, check_memory, check_usage, load_request  # noqa: F401 (re-exported)
+from .pipeline import UsageError, load_request  # noqa: F401 (UsageError re-exported)
 
 BACKENDS = ("cpu", "cuda", "auto")
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
