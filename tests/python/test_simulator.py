@@ -171,3 +171,20 @@ def test_cancelled_render_reports_it():
     controls.cancel()
     image, stats = sim.native.render_image32("double", 1, False, controls)
     assert stats["cancelled"] and not np.asarray(image).any()  # no uninitialised pixels handed out
+
+
+def test_table_pickles_for_worker_processes():
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(TABLE))  # what a Dask worker receives with its job
+    assert copy is not TABLE and copy.bounds == TABLE.bounds and copy.hkls == TABLE.hkls
+    np.testing.assert_array_equal(copy.values, TABLE.values)
+    np.testing.assert_array_equal(api.simulate(config().replace(structure_factors=copy)), api.simulate(config()))
+
+
+def test_single_precision_updates_equal_fresh_simulators():
+    base = config().replace(precision="single")
+    sim = api.Simulator(base, dtype=np.float32)
+    for kwargs, same_config in UPDATES[:3] + UPDATES[5:6]:
+        np.testing.assert_array_equal(sim.run(**kwargs), api.Simulator(same_config(base), dtype=np.float32).run(),
+                                      err_msg=str(kwargs))
