@@ -2,6 +2,7 @@
 #include "nanobragg/random.hpp"
 
 #include <cmath>
+#include <vector>
 
 // The C promotes float arguments of exp/log/sqrt to double; std:: would pick the float overloads,
 // so every such call below casts to double explicitly.
@@ -68,6 +69,19 @@ float gammln(float xx) {
   return float(-tmp + std::log(2.5066282746310005 * ser / x));
 }
 
+namespace {
+// gammln of the small integers, the rejection loop's gammln(em + 1): computed once, same values.
+constexpr int gammln_table_size = 4096;
+const float* gammln_integers() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(gammln_table_size);
+    for (int k = 1; k < gammln_table_size; ++k) t[k] = gammln(float(k));
+    return t;
+  }();
+  return table.data();
+}
+}  // namespace
+
 float poidev(float xm, long* idum, RandomState& st) {
   if (xm > 1.0e6) {
     return float(xm + std::sqrt(double(xm)) * gaussdev(idum, st));
@@ -86,17 +100,22 @@ float poidev(float xm, long* idum, RandomState& st) {
       t *= ran1(idum, st);
     } while (t > g);
   } else {
-    const float sq = float(std::sqrt(2.0 * xm));
-    const float alxm = float(std::log(double(xm)));
-    const float g = float(xm * alxm - gammln(float(xm + 1.0)));
-    st.poidev_oldm = xm, st.poidev_g = g;
+    if (xm != st.poidev_oldm) {
+      st.poidev_oldm = xm;
+      st.poidev_sq = float(std::sqrt(2.0 * xm));
+      st.poidev_alxm = float(std::log(double(xm)));
+      st.poidev_g = float(xm * st.poidev_alxm - gammln(float(xm + 1.0)));
+    }
+    const float sq = st.poidev_sq, alxm = st.poidev_alxm, g = st.poidev_g;
     do {
       do {
         y = float(std::tan(M_PI * ran1(idum, st)));
         em = sq * y + xm;
       } while (em < 0.0);
       em = float(std::floor(em));
-      t = float(0.9 * (1.0 + y * y) * std::exp(double(em * alxm - gammln(float(em + 1.0)) - g)));
+      // em is a whole number >= 0 here, so em + 1 indexes the table exactly.
+      const float lg = em + 1.0f < gammln_table_size ? gammln_integers()[int(em) + 1] : gammln(float(em + 1.0));
+      t = float(0.9 * (1.0 + y * y) * std::exp(double(em * alxm - lg - g)));
     } while (ran1(idum, st) > t);
   }
   return em;

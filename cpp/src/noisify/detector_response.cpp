@@ -42,23 +42,32 @@ std::uint32_t cast32(double a, bool corrected) {
   return std::uint32_t(std::uint64_t(std::int64_t(a)));
 }
 
-// Sums of n x n blocks (the binned image), or the image itself as double when n = 1.
-std::vector<double> binned(const std::vector<float>& img, int width, int height, int n, int threads) {
-  const int bw = width / n, bh = height / n;
-  std::vector<double> out(std::size_t(bw) * bh, 0.0);
+// An image after binning: sums of n x n blocks in double, or the float pixels themselves for n = 1.
+class Binned {
+ public:
+  Binned(const std::vector<float>& img, int width, int height, int n, int threads) : img_(img), n_(n) {
+    if (n == 1) return;
+    const int bw = width / n, bh = height / n;
+    sums_.assign(std::size_t(bw) * bh, 0.0);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) num_threads(thread_count(threads))
 #endif
-  for (int by = 0; by < bh; ++by) {
-    for (int bx = 0; bx < bw; ++bx) {
-      double sum = 0.0;
-      for (int y = by * n; y < (by + 1) * n; ++y)
-        for (int x = bx * n; x < (bx + 1) * n; ++x) sum += img[std::size_t(y) * width + x];
-      out[std::size_t(by) * bw + bx] = sum;
+    for (int by = 0; by < bh; ++by) {
+      for (int bx = 0; bx < bw; ++bx) {
+        double sum = 0.0;
+        for (int y = by * n; y < (by + 1) * n; ++y)
+          for (int x = bx * n; x < (bx + 1) * n; ++x) sum += img[std::size_t(y) * width + x];
+        sums_[std::size_t(by) * bw + bx] = sum;
+      }
     }
   }
-  return out;
-}
+  double operator[](std::size_t i) const { return n_ == 1 ? double(img_[i]) : sums_[i]; }
+
+ private:
+  const std::vector<float>& img_;
+  int n_;
+  std::vector<double> sums_;
+};
 
 // ran1 from its own table: the same pixel set for the same seed whatever else the run draws.
 std::vector<char> pixel_set(std::size_t pixels, double fraction, long seed) {
@@ -111,7 +120,7 @@ ResponseImages detector_response(const float* input, int width, int height, cons
       r.noiseless_psf = apply_psf(photons.data(), width, height, p.psf, blurred, p.threads);
       src = &blurred;
     }
-    const std::vector<double> v = binned(*src, width, height, p.binning, p.threads);
+    const Binned v(*src, width, height, p.binning, p.threads);
     r.int16.resize(out_pixels);
     r.pgm.resize(out_pixels);
     if (p.bits == 32) r.int32.resize(out_pixels);
@@ -171,9 +180,7 @@ ResponseImages detector_response(const float* input, int width, int height, cons
     r.noise_psf = apply_psf(counts.data(), width, height, p.psf, blurred, p.threads);
     src = &blurred;
   }
-  const std::vector<double> v = binned(*src, width, height, p.binning, p.threads);
-  counts.clear();
-  blurred.clear();
+  const Binned v(*src, width, height, p.binning, p.threads);
 
   // Pass 2 (L607-L637): gain, adc, read-out noise (drawn in pixel order), clipping, casts.
   if (p.bits == 16) r.noise16.resize(out_pixels);
@@ -218,6 +225,7 @@ ResponseImages detector_response(const float* input, int width, int height, cons
   r.wrapped_noise = wrapped;
 
   // Hot pixels read the ceiling, dead ones 0 (beyond the C; each from its own seeded stream).
+  if (!(p.hot_fraction > 0.0) && !(p.dead_fraction > 0.0)) return r;
   const std::vector<char> hot = pixel_set(out_pixels, p.hot_fraction, p.hot_seed);
   const std::vector<char> dead = pixel_set(out_pixels, p.dead_fraction, p.dead_seed);
   const double ceiling = sat > 0.0 ? sat : (bits == 32 ? int32_ceiling : int16_ceiling);

@@ -110,8 +110,6 @@ def run(argv: List[str], out=None) -> int:
                   "noisify.c takes it as the input file")
         raise UsageExit("no input float image" if req.floatfile is None else
                         f"cannot open the float image '{req.floatfile}'")
-    if os.path.isdir(req.floatfile):
-        raise ValueError(f"float image '{req.floatfile}' is a directory")
     nbytes = os.path.getsize(req.floatfile)
     pixels = nbytes // 4
 
