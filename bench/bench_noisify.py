@@ -7,12 +7,13 @@
 The image is synthetic and deterministic: a water-like ring background of ~20 photons/pixel plus a
 lattice of Bragg-like spots up to ~5000 photons. Each case runs both programs in a fresh folder
 (whole process: start-up, reading, the chain, writing), alternating run by run; the median wall
-time is printed with the ratio C/ours (> 1: we are faster) and whether every output file is
-byte-identical. Without NB_NOISIFY_BIN only our times are printed. One JSON line at the end.
+time is printed with the ratio C/ours (> 1: we are faster), the CPU time of each process (user +
+system: the fairer figure on a busy machine) and whether every output file is byte-identical. Without NB_NOISIFY_BIN only our times are printed. One JSON line at the end.
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,10 +39,14 @@ def image(n: int) -> np.ndarray:
     return (img + spots).astype(np.float32)
 
 
-def timed(cmd, cwd) -> float:
+def timed(cmd, cwd) -> tuple:
+    """(wall s, CPU s of the process: user + system)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def outputs(folder):
@@ -61,7 +66,7 @@ def main() -> int:
     floats = os.path.join(work, "in.bin")
     image(a.pixels).tofile(floats)
     print(f"image {a.pixels}x{a.pixels}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; C: {c_bin or 'not given'}")
-    print(f"{'case':24s} {'ours s':>8s} {'C s':>8s} {'C/ours':>7s}  identical")
+    print(f"{'case':24s} {'ours s':>8s} {'C s':>8s} {'C/ours':>7s} {'ours cpu':>9s} {'C cpu':>7s}  identical")
     rows = []
     for name in a.cases.split(","):
         args = ["-floatfile", floats] + CASES[name]
@@ -73,11 +78,14 @@ def main() -> int:
             if c_bin:
                 t_c.append(timed([c_bin] + args, d_c))
                 same = outputs(d_ours) == outputs(d_c) and bool(outputs(d_c))
-        row = {"case": name, "ours_s": statistics.median(t_ours),
-               "c_s": statistics.median(t_c) if t_c else None, "identical": same}
+        med = lambda runs, k: statistics.median(r[k] for r in runs) if runs else None  # noqa: E731
+        row = {"case": name, "ours_s": med(t_ours, 0), "c_s": med(t_c, 0), "ours_cpu_s": med(t_ours, 1),
+               "c_cpu_s": med(t_c, 1), "identical": same}
         ratio = f"{row['c_s'] / row['ours_s']:7.2f}" if t_c else "      -"
         c_s = f"{row['c_s']:8.3f}" if t_c else "       -"
-        print(f"{name:24s} {row['ours_s']:8.3f} {c_s} {ratio}  {'' if same is None else same}")
+        c_cpu = f"{row['c_cpu_s']:7.3f}" if t_c else "      -"
+        print(f"{name:24s} {row['ours_s']:8.3f} {c_s} {ratio} {row['ours_cpu_s']:9.3f} {c_cpu}  "
+              f"{'' if same is None else same}")
         rows.append(row)
     print(json.dumps({"pixels": a.pixels, "repeat": a.repeat, "load": os.getloadavg()[0], "rows": rows}))
     return 0 if all(r["identical"] in (None, True) for r in rows) else 1

@@ -84,6 +84,12 @@ def test_refused_files(tmp_path, monkeypatch, capsys):
         assert not {"intimage.img", "image.pgm", "noiseimage.img"} & {p.name for p in tmp_path.iterdir()}, args
 
 
+def test_help(capsys):
+    assert cli.main(["noisify", "-h"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: noisify") and "-rebin" in out
+
+
 def test_usage_exit9_names_the_file(tmp_path, monkeypatch, capsys):
     """An input that cannot be opened gets the C's usage text and exit 9, plus a line saying why."""
     (tmp_path / "folder.bin").mkdir()

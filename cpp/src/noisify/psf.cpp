@@ -200,9 +200,27 @@ PsfReport apply_psf(const float* in, int width, int height, const PsfSpec& spec,
         if (2 * r >= width) {
           for (int dx = -r; dx <= r; ++dx)
             for (int dy = dy_lo; dy <= dy_hi; ++dy) hit(dx, dy);
-        } else {
-          for (int dy = dy_lo; dy <= dy_hi; ++dy)
-            for (int dx = -r; dx <= r; ++dx) hit(dx, dy);
+          continue;
+        }
+        // One hit per output pixel: a row at a time, the bounds worked out once per row.
+        for (int dy = std::max(dy_lo, -radius); dy <= std::min(dy_hi, radius); ++dy) {
+          const int Y = y0 + dy;
+          if (Y < 0 || (wrap_ok ? Y > height : Y >= height)) continue;
+          const int rem = rr - dy * dy;
+          int half = int(std::sqrt(double(rem)));
+          while ((half + 1) * (half + 1) <= rem) ++half;
+          while (half * half > rem) --half;
+          const std::int64_t base = std::int64_t(Y) * width + x0;
+          const int lo = int(std::max<std::int64_t>({-half, -x0, -radius, j0 - base}));
+          const int hi = int(std::min<std::int64_t>({half, (wrap_ok ? width : width - 1) - x0, radius, j1 - 1 - base}));
+          if (lo > hi) continue;
+          const double* krow = kernel.data() + std::size_t(ksize) * (ksize / 2 + dy) + ksize / 2;
+          float* orow = out.data() + base;
+          for (int dx = lo; dx <= hi; ++dx) {
+            const double kv = krow[dx];
+            if (kv != 0.0) orow[dx] = float(orow[dx] + v * kv);
+          }
+          if (x0 + hi == width && krow[hi] != 0.0) ++wrapped;
         }
       }
     }

@@ -316,6 +316,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     from ..options import OptionError
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv in (["-h"], ["--help"], ["-help"]):
+        print(f"{USAGE}\nnanobragg-ext adds: -corrected, -threads N, -hot_pixels F, -dead_pixels F, -saturation ADU, "
+              "-rebin N (README \"noisify\")")
+        return 0
     try:
         return run(argv)
     except UsageExit as e:
