@@ -99,7 +99,6 @@ ResponseImages detector_response(const float* input, int width, int height, cons
                                 std::to_string(width) + " x " + std::to_string(height) + " image");
   }
   const std::size_t pixels = std::size_t(width) * height;
-  const int nthreads = thread_count(p.threads);
   const bool corrected = p.corrected;
   ResponseImages r;
   r.width = width / p.binning, r.height = height / p.binning;
@@ -107,9 +106,6 @@ ResponseImages detector_response(const float* input, int width, int height, cons
 
   // Photons/pixel (L481-L491), in float as the C stores them.
   std::vector<float> photons(pixels);
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nthreads)
-#endif
   for (std::size_t i = 0; i < pixels; ++i) photons[i] = float(p.photon_factor * double(input[i]));
 
   // Noiseless integers and PGM (L495-L563); the PSF reaches them only without noise.
@@ -125,9 +121,6 @@ ResponseImages detector_response(const float* input, int width, int height, cons
     r.pgm.resize(out_pixels);
     if (p.bits == 32) r.int32.resize(out_pixels);
     std::int64_t wrapped = 0, clipped32 = 0;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nthreads) reduction(+ : wrapped, clipped32)
-#endif
     for (std::size_t i = 0; i < out_pixels; ++i) {
       double adu = v[i] * p.gain + p.adc;
       if (p.saturation > 0.0 && adu > p.saturation) adu = p.saturation;
@@ -205,20 +198,11 @@ ResponseImages detector_response(const float* input, int width, int height, cons
     if (bits == 16) r.noise16[i] = cast16(adu, corrected);
     if (adu <= -1.0 && !corrected) ++wrap;
   };
-  if (p.readout > 0.0) {
-    // adu = n*gain + adc, then adu += readout*gaussdev: the lambda adds in that order.
-    for (std::size_t i = 0; i < out_pixels; ++i) {
-      total += v[i];
-      pixel(i, p.readout * gaussdev(&idum, st), overloads, wrapped);
-    }
-  } else {
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nthreads) reduction(+ : overloads, wrapped, total)
-#endif
-    for (std::size_t i = 0; i < out_pixels; ++i) {
-      total += v[i];
-      pixel(i, 0.0, overloads, wrapped);
-    }
+  // adu = n*gain + adc, then adu += readout*gaussdev (drawn in pixel order): the lambda adds in that order.
+  const bool readout = p.readout > 0.0;
+  for (std::size_t i = 0; i < out_pixels; ++i) {
+    total += v[i];
+    pixel(i, readout ? p.readout * gaussdev(&idum, st) : 0.0, overloads, wrapped);
   }
   r.photons = total;
   r.overloads = overloads;

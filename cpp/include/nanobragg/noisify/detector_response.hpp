@@ -22,7 +22,7 @@ struct ResponseParams {
   double saturation = 0.0;      // > 0: the ADU ceiling; higher pixels read it and count as overloads
   double hot_fraction = 0.0, dead_fraction = 0.0;
   long hot_seed = 5678, dead_seed = 1234;  // as typed; each pixel set comes from its own stream
-  int threads = 0;              // OpenMP threads for the PSF and the conversions (0 = default)
+  int threads = 0;              // OpenMP threads for the PSF and the binning (0 = default)
 };
 
 /// The input scan of main() (L481-L491) plus what the port checks for.
