@@ -93,7 +93,6 @@ def image_size(req: NoisifyRequest, pixels: int, header) -> tuple:
 def run(argv: List[str], out=None) -> int:
     from .. import _core
     from .headers import HeaderFile, noisify_header
-    from .response import DetectorResponse
 
     out = sys.stdout if out is None else out
     say = lambda *lines: print("\n".join(lines), file=out)  # noqa: E731
@@ -195,7 +194,7 @@ def run(argv: List[str], out=None) -> int:
     say(f"maximum value in input file: {scan['max_I']:g} "
         f"( {scan['max_I'] * req.photon_scale * req.fluence * R_E_SQR:g} on photon scale)")
 
-    response = DetectorResponse.from_native(native_params(req))
+    response = response_of(req)
     psf_on = req.psftype != "none" and req.psf_fwhm > 0.0
     response.check(x, y, scan)
     if scan["nonfinite"]:
@@ -245,27 +244,17 @@ def run(argv: List[str], out=None) -> int:
     return 0
 
 
-def native_params(req: NoisifyRequest):
-    """The native chain settings of a command line (what DetectorResponse holds)."""
-    from .. import _core
-    from .response import R_E_SQR
+def response_of(req: NoisifyRequest):
+    """The DetectorResponse of a command line (values in the C's form, so the same arithmetic)."""
+    from .response import R_E_SQR, DetectorResponse, native_params
 
-    p = _core.ResponseParams()
-    p.photon_factor = (req.fluence * R_E_SQR) * req.photon_scale
-    p.gain, p.adc, p.readout, p.flicker, p.calibration = req.gain, req.adc, req.readout, req.flicker, req.calibration
-    p.calib_idum = req.calib_seed
-    psf_on = req.psftype != "none" and req.psf_fwhm > 0.0
-    p.psf_type = getattr(_core.PsfType, req.psftype) if psf_on else _core.PsfType.none
-    p.psf_fwhm_pixels = req.psf_fwhm / req.pixel
-    p.psf_radius = req.psf_radius
-    p.bits = req.bits
-    p.corrected = req.corrected
-    p.saturation = req.saturation
-    p.hot_fraction, p.dead_fraction = req.hot_pixels, req.dead_pixels
-    p.hot_seed, p.dead_seed = req.hotpix_seed, req.badpix_seed
-    p.binning = req.rebin
-    p.threads = req.threads
-    return p
+    return DetectorResponse.from_native(native_params(
+        photon_factor=(req.fluence * R_E_SQR) * req.photon_scale, gain=req.gain, adc=req.adc, readout=req.readout,
+        flicker=req.flicker, calibration=req.calibration, calib_idum=req.calib_seed,
+        psf=req.psftype if req.psf_fwhm > 0.0 else "none", fwhm_pixels=req.psf_fwhm / req.pixel,
+        psf_radius=req.psf_radius, bits=req.bits, corrected=req.corrected, saturation=req.saturation,
+        hot_pixels=req.hot_pixels, dead_pixels=req.dead_pixels, hotpix_seed=req.hotpix_seed,
+        badpix_seed=req.badpix_seed, binning=req.rebin, threads=req.threads))
 
 
 def _psf_lines(say, rep: dict) -> None:

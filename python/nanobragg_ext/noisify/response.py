@@ -20,6 +20,29 @@ R_E_SQR = 7.94079248018965e-30
 DEFAULT_FLUENCE = 125932015286227086360700780544.0
 
 
+def native_params(*, photon_factor: float, gain: float, adc: float, readout: float, flicker: float,
+                  calibration: float, calib_idum: int, psf: str, fwhm_pixels: float, psf_radius: int, bits: int,
+                  corrected: bool, saturation: float, hot_pixels: float, dead_pixels: float, hotpix_seed: int,
+                  badpix_seed: int, binning: int, threads: int) -> "_core.ResponseParams":
+    """The native settings from values in the C's own form (photon_factor = (fluence * r_e^2) * scale,
+    calib_idum as the C stores it, psf "none" where main() skips it). Shared with the command line."""
+    p = _core.ResponseParams()
+    p.photon_factor = photon_factor
+    p.gain, p.adc, p.readout, p.flicker, p.calibration = gain, adc, readout, flicker, calibration
+    p.calib_idum = calib_idum
+    p.psf_type = getattr(_core.PsfType, psf)
+    p.psf_fwhm_pixels = fwhm_pixels
+    p.psf_radius = psf_radius
+    p.bits = bits
+    p.corrected = corrected
+    p.saturation = saturation
+    p.hot_fraction, p.dead_fraction = hot_pixels, dead_pixels
+    p.hot_seed, p.dead_seed = hotpix_seed, badpix_seed
+    p.binning = binning
+    p.threads = threads
+    return p
+
+
 class DetectorResponse:
     """noisify's detector effects with its defaults (3 % calibration error is on, as in the C).
 
@@ -56,24 +79,15 @@ class DetectorResponse:
             raise ValueError(f"saturation must be positive, got {saturation}")
         if int(binning) != binning or binning < 1:
             raise ValueError(f"binning must be a positive integer, got {binning}")
-        p = _core.ResponseParams()
-        # The C's order of operations: (fluence * r_e^2) * scale, then times each pixel.
-        p.photon_factor = (fluence * R_E_SQR) * scale
-        p.gain, p.adc, p.readout, p.flicker, p.calibration = gain, adc, readout, flicker, calibration
-        p.calib_idum = 123456789 if calib_seed is None else -int(calib_seed)
-        fwhm_m = float32(psf_fwhm_um / 1e6)
-        on = psf is not None and fwhm_m > 0.0
-        p.psf_type = getattr(_core.PsfType, psf) if on else _core.PsfType.none
-        p.psf_fwhm_pixels = fwhm_m / (pixel_mm / 1000.0)
-        p.psf_radius = int(psf_radius)
-        p.bits = bits
-        p.corrected = corrected
-        p.saturation = 0.0 if saturation is None else float(saturation)
-        p.hot_fraction, p.dead_fraction = hot_pixels, dead_pixels
-        p.hot_seed, p.dead_seed = int(hotpix_seed), int(badpix_seed)
-        p.binning = int(binning)
-        p.threads = int(threads)
-        self.params = p
+        fwhm_m = float32(psf_fwhm_um / 1e6)  # a float in the C
+        self.params = native_params(
+            photon_factor=(fluence * R_E_SQR) * scale, gain=gain, adc=adc, readout=readout, flicker=flicker,
+            calibration=calibration, calib_idum=123456789 if calib_seed is None else -int(calib_seed),
+            psf=psf if psf is not None and fwhm_m > 0.0 else "none", fwhm_pixels=fwhm_m / (pixel_mm / 1000.0),
+            psf_radius=int(psf_radius), bits=bits, corrected=corrected,
+            saturation=0.0 if saturation is None else float(saturation), hot_pixels=hot_pixels,
+            dead_pixels=dead_pixels, hotpix_seed=int(hotpix_seed), badpix_seed=int(badpix_seed),
+            binning=int(binning), threads=int(threads))
 
     @classmethod
     def from_native(cls, params: "_core.ResponseParams") -> "DetectorResponse":
