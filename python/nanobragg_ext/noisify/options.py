@@ -8,7 +8,6 @@ naming the option, as the nanoBragg command line does.
 """
 from __future__ import annotations
 
-import math
 import struct
 import time
 
