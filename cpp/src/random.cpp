@@ -2,6 +2,7 @@
 #include "nanobragg/random.hpp"
 
 #include <cmath>
+#include <vector>
 
 // The C promotes float arguments of exp/log/sqrt to double; std:: would pick the float overloads,
 // so every such call below casts to double explicitly.
@@ -15,20 +16,25 @@ constexpr double AM = 1.0 / IM;
 constexpr double RNMX = 1.0 - 1.2e-7;
 }  // namespace
 
-float ran1(long* idum, RandomState& st) {
+namespace {
+// ran1's first call of a stream (or of the program): load the shuffle table from *idum.
+[[gnu::noinline]] void ran1_load(long* idum, RandomState& st) {
   long k;
-  if (*idum <= 0 || !st.iy) {
-    if (-(*idum) < 1) *idum = 1;
-    else *idum = -(*idum);
-    for (int j = NTAB + 7; j >= 0; j--) {
-      k = (*idum) / IQ;
-      *idum = IA * (*idum - k * IQ) - IR * k;
-      if (*idum < 0) *idum += IM;
-      if (j < NTAB) st.iv[j] = *idum;
-    }
-    st.iy = st.iv[0];
+  if (-(*idum) < 1) *idum = 1;
+  else *idum = -(*idum);
+  for (int j = NTAB + 7; j >= 0; j--) {
+    k = (*idum) / IQ;
+    *idum = IA * (*idum - k * IQ) - IR * k;
+    if (*idum < 0) *idum += IM;
+    if (j < NTAB) st.iv[j] = *idum;
   }
-  k = (*idum) / IQ;
+  st.iy = st.iv[0];
+}
+
+// The body of ran1, inlined into the deviates below (the draws are the hot loop of noisify).
+[[gnu::always_inline]] inline float ran1_step(long* idum, RandomState& st) {
+  if (*idum <= 0 || !st.iy) ran1_load(idum, st);
+  const long k = (*idum) / IQ;
   *idum = IA * (*idum - k * IQ) - IR * k;
   if (*idum < 0) *idum += IM;
   const long j = st.iy / NDIV;
@@ -38,13 +44,16 @@ float ran1(long* idum, RandomState& st) {
   if ((temp = float(AM * st.iy)) > RNMX) return float(RNMX);
   return temp;
 }
+}  // namespace
+
+float ran1(long* idum, RandomState& st) { return ran1_step(idum, st); }
 
 float gaussdev(long* idum, RandomState& st) {
   if (st.gauss_iset == 0) {
     float v1, v2, rsq;
     do {
-      v1 = float(2.0 * ran1(idum, st) - 1.0);
-      v2 = float(2.0 * ran1(idum, st) - 1.0);
+      v1 = float(2.0 * ran1_step(idum, st) - 1.0);
+      v2 = float(2.0 * ran1_step(idum, st) - 1.0);
       rsq = v1 * v1 + v2 * v2;
     } while (rsq >= 1.0 || rsq == 0);
     const float fac = float(std::sqrt(-2.0 * std::log(double(rsq)) / rsq));
@@ -68,39 +77,62 @@ float gammln(float xx) {
   return float(-tmp + std::log(2.5066282746310005 * ser / x));
 }
 
+namespace {
+// gammln of the small integers, the rejection loop's gammln(em + 1): computed once, same values.
+constexpr int gammln_table_size = 4096;
+const float* gammln_integers() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(gammln_table_size);
+    for (int k = 1; k < gammln_table_size; ++k) t[k] = gammln(float(k));
+    return t;
+  }();
+  return table.data();
+}
+}  // namespace
+
 float poidev(float xm, long* idum, RandomState& st) {
   if (xm > 1.0e6) {
     return float(xm + std::sqrt(double(xm)) * gaussdev(idum, st));
   }
   float em, t, y;
   if (xm < 12.0) {
-    const float g = float(std::exp(double(-xm)));
+    if (xm != st.poidev_oldm) {
+      st.poidev_oldm = xm;
+      st.poidev_g = float(std::exp(double(-xm)));
+    }
+    const float g = st.poidev_g;
     em = -1;
     t = 1.0;
     do {
       ++em;
-      t *= ran1(idum, st);
+      t *= ran1_step(idum, st);
     } while (t > g);
   } else {
-    const float sq = float(std::sqrt(2.0 * xm));
-    const float alxm = float(std::log(double(xm)));
-    const float g = float(xm * alxm - gammln(float(xm + 1.0)));
+    if (xm != st.poidev_oldm) {
+      st.poidev_oldm = xm;
+      st.poidev_sq = float(std::sqrt(2.0 * xm));
+      st.poidev_alxm = float(std::log(double(xm)));
+      st.poidev_g = float(xm * st.poidev_alxm - gammln(float(xm + 1.0)));
+    }
+    const float sq = st.poidev_sq, alxm = st.poidev_alxm, g = st.poidev_g;
     do {
       do {
-        y = float(std::tan(M_PI * ran1(idum, st)));
+        y = float(std::tan(M_PI * ran1_step(idum, st)));
         em = sq * y + xm;
       } while (em < 0.0);
       em = float(std::floor(em));
-      t = float(0.9 * (1.0 + y * y) * std::exp(double(em * alxm - gammln(float(em + 1.0)) - g)));
-    } while (ran1(idum, st) > t);
+      // em is a whole number >= 0 here, so em + 1 indexes the table exactly.
+      const float lg = em + 1.0f < gammln_table_size ? gammln_integers()[int(em) + 1] : gammln(float(em + 1.0));
+      t = float(0.9 * (1.0 + y * y) * std::exp(double(em * alxm - lg - g)));
+    } while (ran1_step(idum, st) > t);
   }
   return em;
 }
 
 void mosaic_rotation_umat(float mosaicity, double umat[9], long* idum, RandomState& st) {
-  const double r1 = 2.0 * ran1(idum, st) - 1.0;
-  const double r2 = 2.0 * ran1(idum, st) - 1.0;
-  const double r3 = 2.0 * ran1(idum, st) - 1.0;
+  const double r1 = 2.0 * ran1_step(idum, st) - 1.0;
+  const double r2 = 2.0 * ran1_step(idum, st) - 1.0;
+  const double r3 = 2.0 * ran1_step(idum, st) - 1.0;
   const double xyrad = std::sqrt(1.0 - r2 * r2);
   // float arithmetic as in the C: a float spread times powf of float arguments.
   const double rot = mosaicity * powf(float(1.0 - r3 * r3), float(1.0 / 3.0));
