@@ -81,11 +81,17 @@ def run(argv: List[str], out=None) -> int:
     from . import pipeline
     from .options import parse_args
 
+    from . import preflight
+
     out = sys.stdout if out is None else out
     req = parse_args(argv)
+    preflight.check(req)  # output folders and geometry, before anything is read or written
     messages: list = []
     prepared = pipeline.prepare_request(req, messages)
     pipeline.check_memory(prepared)
+    note = preflight.long_run_note(prepared, req)
+    if note:
+        print(note, file=sys.stderr)
     mask = pipeline.mask_bytes(req, prepared)
     s = prepared.sampling
     from .console import summary_lines

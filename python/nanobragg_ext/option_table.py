@@ -161,7 +161,7 @@ SHAPES = {"square": 0, "round": 1, "gauss": 2, "tophat": 3}
 # -misset_seed last (followed by three tokens it would also read misset angles, Q13).
 FIELDS = [
     Field("run", "mask_file", "text", "req.mask", flag="-mask",
-          cli_check=False, help="SMV mask: pixels that are 0 are not rendered; its header also sets the geometry"),
+          help="SMV mask: pixels that are 0 are not rendered; its header also sets the geometry"),
     Field("crystal", "cell", "cell", "cell", unit=DEG,
           help="unit cell a b c (A) alpha beta gamma (deg); b, c of 0 mean a, angles of 0 mean 90"),
     Field("crystal", "matrix_file", "text", "req.mat", flag="-mat",
@@ -177,7 +177,7 @@ FIELDS = [
     Field("crystal", "default_F", "real", "default_F", default=0.0, range=NONNEG, flag="-default_F",
           help="structure factor of every reflection missing from the table (electrons)"),
     Field("crystal", "n_cells", "n_cells", ("Na", "Nb", "Nc"), default=(1, 1, 1), range=Range(0, integer=True),
-          help="crystal size in unit cells along a, b, c"),
+          cli_check=False, help="crystal size in unit cells along a, b, c"),
     Field("crystal", "misset_deg", "misset", "misset", unit=DEG,
           help="crystal misset rotations about x, y, z (deg), or 'random'"),
     Field("crystal", "size_mm", "size", ("sample_x", "sample_y", "sample_z"), unit=Unit("mm", lambda x: x / 1000,

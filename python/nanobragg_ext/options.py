@@ -110,7 +110,7 @@ def _value(field: Field, text: str, tok: str, kind=None):
     if field.cli_check:
         reason = field.range.reason(x)
         if reason:
-            _refuse(tok, reason + (f" {field.unit.name}" if field.unit.name else ""), text)
+            _refuse(tok, reason + (f" ({field.unit.name})" if field.unit.name else ""), text)
     if field.kind == "seed":
         return -x
     return x if kind == "int" else field.unit.to_native(x)
