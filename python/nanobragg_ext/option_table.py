@@ -424,15 +424,19 @@ OPTIONS = [
     Option(("-pivot",), sets=("detector.pivot",), action="pivot", meta="sample|beam",
            doc="what stays fixed when the detector rotates (the value must contain the word)"),
     Option(("-mosflm",), 0, sets=("detector.convention",), convention="MOSFLM", pivot="BEAM",
-           doc="MOSFLM axes; beam centre (Xbeam, Ybeam) = (0.5 + detsize/2 in pixels) mm"),
+           doc="MOSFLM axes (beam +x, fast +z, slow -y); -Xbeam is along slow, -Ybeam along fast, both "
+               "plus half a pixel; default centre ((Ds+px)/2, (Df+px)/2) mm; forces pivot BEAM (the default)"),
     Option(("-xds",), 0, sets=("detector.convention",), convention="XDS", pivot="SAMPLE",
-           doc="XDS axes; origin from -ORGX/-ORGY"),
+           doc="XDS axes (beam +z, fast +x, slow +y); placed from -ORGX/-ORGY (pixels), the beam centre only "
+               "labels the header; forces pivot SAMPLE"),
     Option(("-adxv",), 0, sets=("detector.convention",), convention="ADXV", pivot="BEAM",
-           doc="ADXV axes; beam centre from the top-left corner"),
+           doc="ADXV axes (beam +z, fast +x, slow -y); beam centre from the image's top-left corner, default "
+               "((Df+px)/2, (Ds-px)/2) mm; forces pivot BEAM"),
     Option(("-denzo",), 0, sets=("detector.convention",), convention="DENZO", pivot="BEAM",
-           doc="DENZO axes (MOSFLM without the half-pixel shift)"),
+           doc="DENZO axes: MOSFLM's without the half-pixel shift; forces pivot BEAM"),
     Option(("-dials",), 0, sets=("detector.convention",), convention="DIALS", pivot="BEAM",
-           doc="DIALS axes"),
+           doc="DIALS axes (beam +z, fast +x, slow +y, two-theta axis +y); placed from the near point; "
+               "forces pivot SAMPLE"),
     Option(("-fdet_vector",), 3, sets=("detector.fdet_vector",), convention="CUSTOM", meta="x y z",
            doc="detector fast axis"),
     Option(("-sdet_vector",), 3, sets=("detector.sdet_vector",), convention="CUSTOM", meta="x y z",

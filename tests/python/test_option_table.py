@@ -1,10 +1,14 @@
 """The option table (option_table.py): every command-line option maps to its config field and back,
 every field is reachable, and the table is complete enough to document itself."""
 import math
+import pathlib
+import subprocess
+import sys
 
 import pytest
 
 from nanobragg_ext import option_table as table
+from nanobragg_ext import options_doc
 from nanobragg_ext.config import SimulationConfig, options_diff
 from nanobragg_ext.options import parse_args
 
@@ -94,3 +98,57 @@ def test_unit_conversions_invert_exactly(field):
         native = field.unit.to_native(x)
         assert field.unit.to_native(field.unit.from_native(native)) == native
         assert math.isclose(field.unit.from_native(native), x, rel_tol=1e-12)
+
+
+def test_docs_options_md_is_the_generated_reference():
+    """docs/options.md is `python -m nanobragg_ext.options_doc > docs/options.md`; rerun it after a change."""
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs" / "options.md"
+    assert docs.read_text() == options_doc.markdown_reference() + "\n"
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_help_lists_every_option_and_spelling_with_units_and_defaults():
+    r = run_cli("-h")
+    assert r.returncode == 0 and r.stdout.startswith("usage")
+    for opt in table.ALL_OPTIONS:
+        for name in opt.names:
+            assert name in r.stdout, name
+    assert "-distance mm" in r.stdout and "default 100 mm; valid > 0" in r.stdout
+    for group in table.GROUPS:
+        assert options_doc.TITLES[group].upper() in r.stdout
+    assert r.stdout.count("\n+ ") == len(table.EXTRA_OPTIONS) - 1  # -mask is read by the C's pre-scan too
+    assert run_cli("--help").stdout == r.stdout and run_cli("help").stdout in r.stdout
+
+
+def test_help_option_shows_every_entry_the_token_fires():
+    r = run_cli("help", "-twotheta_axis")
+    assert r.returncode == 0 and "-twotheta_axis x y z" in r.stdout and "-twotheta deg" in r.stdout
+    assert "fires all 2" in r.stdout
+    assert "-lambda | -wave A" in run_cli("help", "wavelength").stdout
+    bad = run_cli("help", "-distanse")
+    assert bad.returncode == 2 and "did you mean -distance" in bad.stderr
+
+
+# Start-up cost of one-shot runs: modules the command line must not import (beyond what the
+# interpreter's own start-up, e.g. a site .pth file, already did).
+HEAVY = "('numpy', 'dataclasses', 'typing', 're')"
+
+
+@pytest.mark.parametrize("args", [["-h"], ["help", "-N"]])
+def test_help_imports_nothing_heavy(args):
+    code = ("import sys; HEAVY = " + HEAVY + "; before = set(sys.modules); from nanobragg_ext.cli import main; main(%r); "
+            "heavy = [m for m in HEAVY if m in set(sys.modules) - before]; assert not heavy, heavy" % (args,))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_a_render_imports_no_numpy_dataclasses_typing_or_re(tmp_path):
+    code = ("import sys; HEAVY = " + HEAVY + "; before = set(sys.modules); from nanobragg_ext.cli import main; "
+            "rc = main('-cell 60 60 60 90 90 90 -default_F 10 -N 2 -detpixels 8 -seed 1 -noprogress'.split()); "
+            "heavy = [m for m in HEAVY if m in set(sys.modules) - before]; assert rc == 0 and not heavy, (rc, heavy)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
