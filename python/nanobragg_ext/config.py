@@ -589,7 +589,7 @@ class BeamConfig:
     beamsize_mm : float
         Beam width (square), mm (``-beamsize``); also clips the sample size.
     polarization : float
-        Kahn polarization factor, 0..1 (``-polar``).
+        Kahn polarization factor, -1..1 (``-polar``).
     nopolar : bool
         Switch the polarization correction off (``-nopolar``).
     dmin_A : float

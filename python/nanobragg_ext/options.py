@@ -4,9 +4,9 @@ nanoBragg.c examines every token that starts with ``-`` against every handler in
 matching by substring (``strstr``), sometimes with an exact length, and several handlers may fire
 for one token (``-twotheta_axis`` also sets ``-twotheta``; ``-misset_seed`` also sets ``-misset``).
 This module runs the option table of :mod:`option_table` in that way (BEHAVIOUR.md section 3)
-and fills a :class:`Request`.
-Where the C silently misreads (a missing or non-numeric value, an unknown option) we raise
-:class:`OptionError` with a message naming the option instead.
+and fills a :class:`Request`. Where the C silently misreads (a missing or non-numeric value, an
+unknown option) or the value is outside its field's valid range (README, Bad input) we raise
+:class:`OptionError` with one line naming the option and the reason.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Request:
         self.options = _core.Options() if options is None else options
         self.hkl: Optional[str] = None
         self.mat: Optional[str] = None
-        self.dump = "Fdump.bin"
+        self.dump = FIELD["run.dump_file"].default
         self.img: Optional[str] = None
         self.mask: Optional[str] = None
         self.sourcefile: Optional[str] = None
@@ -54,13 +54,13 @@ class Request:
         self.write_noise = True
         self.intfile_scale = 0.0
         self.pgm_scale = 0.0
-        self.adc = 40.0
+        self.adc = FIELD["run.adc"].default
         self.seed = 0
         self.printout = False
         self.printout_pixel = (-1, -1)
         self.progress = True
         self.coherent = False
-        self.precision = "double"
+        self.precision = FIELD["run.precision"].default
         self.device = "cpu"
         self.threads = 0
         self.pngfile: Optional[str] = None

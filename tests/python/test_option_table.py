@@ -152,3 +152,20 @@ def test_a_render_imports_no_numpy_dataclasses_typing_or_re(tmp_path):
             "heavy = [m for m in HEAVY if m in set(sys.modules) - before]; assert rc == 0 and not heavy, (rc, heavy)")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+# Native Options fields that no config field sets directly: derived by prepare() or set by readers.
+DERIVED_NATIVE = {"user_cell", "has_matrix", "matrix", "misset_mode", "dispstep", "detector_thickstep"}
+
+
+def test_every_native_option_field_belongs_to_a_table_field():
+    """A field added to Options (options.hpp, bindings/options.cpp) needs its table entry too."""
+    from nanobragg_ext.config import OPTION_FIELDS
+
+    covered = set(DERIVED_NATIVE)
+    for f in table.FIELDS:
+        if isinstance(f.native, tuple):
+            covered.update(f.native)
+        elif not f.native.startswith("req."):
+            covered.add(f.native)
+    assert set(OPTION_FIELDS) == covered, set(OPTION_FIELDS) ^ covered
