@@ -197,8 +197,8 @@ def _check_roi(obj, f, who, v):
 
 def _check_n_cells(obj, f, who, v):
     n = tuple(v)
-    if len(n) != 3 or not all(_is_int(x) and x >= 0 and x <= INT_LIMIT for x in n):
-        raise _bad(who, "must be 3 non-negative integers", v)
+    if len(n) != 3 or not all(_is_int(x) and not f.range.reason(x) for x in n):
+        raise _bad(who, f"must be 3 integers, each {f.range.describe()[len('must be '):]}", v)
     _set(obj, f.name, tuple(int(x) for x in n))
 
 

@@ -83,6 +83,8 @@ class Range:
     def describe(self) -> str:
         if self.hi is None and ((self.lo == 0 and self.lo_open) or (self.integer and self.lo == 1)):
             return "must be positive"
+        if self.lo == 0 and self.lo_open and self.hi is not None:
+            return f"must be positive and at most {_g(self.hi)}"
         if self.lo is not None and self.hi is not None:
             return f"must be between {_g(self.lo)} and {_g(self.hi)}"
         if self.lo is not None:
@@ -105,6 +107,11 @@ KAHN = Range(-1, 1)                 # a polarization factor outside [-1, 1] give
 # A spread over 1e5 degrees overflows the C's random rotations into NaN images (~1e100 here);
 # the bound keeps every spread the C renders.
 MOSAIC = Range(0, 1e5)
+# Bounds past any experiment, where floating point breaks down: the C's images overflow to
+# infinity (fluence, flux, F, water), its set-up overflows (divergence), or its sin() of huge
+# arguments leaves our faster lattice arithmetic more than 1e-6 apart (crystal size, wavelength).
+DIVERGENCE = Range(0, 1e6)          # mrad
+CRYSTAL_MM = Range(0, 10)           # 1 cm per axis
 
 
 class Field:
@@ -124,9 +131,9 @@ class Field:
         bool, the flag that gives the value other than the default.
     header : restated by ``to_cli_args`` even when default when a -mask header sets geometry.
     nonzero : a vector that must not have zero length.
-    cli_check : the command line checks range; False for counts whose values <= 0 the C takes as
-        "not given" (BEHAVIOUR.md 7.2): the command line accepts them as the C does, and
-        ``from_request`` turns them into None.
+    cli_check : False for counts whose values <= 0 the C takes as "not given" or one cell
+        (BEHAVIOUR.md 6.3, 7.2): the command line accepts those as the C does (and checks the
+        rest of the range), and ``from_request`` turns them into None (or 0 cells).
     """
 
     __slots__ = ("group", "name", "kind", "native", "unit", "unset", "default", "range", "choices",
@@ -174,14 +181,14 @@ FIELDS = [
           help="binary cache of the structure factors: written after reading -hkl, read when no -hkl is given"),
     Field("run", "sourcefile", "text", "req.sourcefile", flag="-sourcefile",
           help="explicit sources: X Y Z weight lambda per line (position in m or a direction, lambda in m)"),
-    Field("crystal", "default_F", "real", "default_F", default=0.0, range=NONNEG, flag="-default_F",
+    Field("crystal", "default_F", "real", "default_F", default=0.0, range=Range(0, 1e10), flag="-default_F",
           help="structure factor of every reflection missing from the table (electrons)"),
-    Field("crystal", "n_cells", "n_cells", ("Na", "Nb", "Nc"), default=(1, 1, 1), range=Range(0, integer=True),
+    Field("crystal", "n_cells", "n_cells", ("Na", "Nb", "Nc"), default=(1, 1, 1), range=Range(0, 10**6, integer=True),
           cli_check=False, help="crystal size in unit cells along a, b, c"),
     Field("crystal", "misset_deg", "misset", "misset", unit=DEG,
           help="crystal misset rotations about x, y, z (deg), or 'random'"),
     Field("crystal", "size_mm", "size", ("sample_x", "sample_y", "sample_z"), unit=Unit("mm", lambda x: x / 1000,
-          lambda v: v * 1000), default=(0.0, 0.0, 0.0), range=NONNEG,
+          lambda v: v * 1000), default=(0.0, 0.0, 0.0), range=CRYSTAL_MM,
           help="crystal size along x, y, z (mm); overrides the cell count along that axis"),
     Field("crystal", "shape", "choice", "shape", default="square", choices=SHAPES,
           help="lattice transform: square (sincg), round (sinc3), gauss, tophat"),
@@ -201,21 +208,21 @@ FIELDS = [
           help="spindle step (deg)"),
     Field("sampling", "phisteps", "int", "phisteps", unset=-1, range=Range(0, integer=True), flag="-phisteps",
           cli_check=False, help="spindle steps across -osc"),
-    Field("crystal", "water_size_um", "real", "water_size", UM_WATER, default=0.0, range=NONNEG, flag="-water",
+    Field("crystal", "water_size_um", "real", "water_size", UM_WATER, default=0.0, range=Range(0, 1e7), flag="-water",
           help="thickness of water in the beam, for the forward-scattering background (um)"),
     Field("crystal", "interpolate", "bool", "interpolate", unset=2,
           help="tricubic interpolation of F between Miller indices (default: on when any N <= 2)"),
-    Field("beam", "wavelength_A", "real", "lambda0", ANGSTROM, default=1.0, range=POSITIVE, flag="-lambda",
+    Field("beam", "wavelength_A", "real", "lambda0", ANGSTROM, default=1.0, range=Range(1e-4, None), flag="-lambda",
           header=True, help="central wavelength (A)"),
     Field("beam", "dispersion_percent", "real", "dispersion", PERCENT, default=0.0, range=Range(0, 200, hi_open=True),
           flag="-dispersion", help="full spectral width, percent of the wavelength"),
-    Field("beam", "hdivrange_mrad", "real", "hdivrange", MRAD, unset=-1.0, range=NONNEG, flag="-hdivrange",
+    Field("beam", "hdivrange_mrad", "real", "hdivrange", MRAD, unset=-1.0, range=DIVERGENCE, flag="-hdivrange",
           help="full horizontal divergence (mrad)"),
-    Field("beam", "hdivstep_mrad", "real", "hdivstep", MRAD, unset=-1.0, range=NONNEG, flag="-hdivstep",
+    Field("beam", "hdivstep_mrad", "real", "hdivstep", MRAD, unset=-1.0, range=DIVERGENCE, flag="-hdivstep",
           help="horizontal divergence step (mrad)"),
-    Field("beam", "vdivrange_mrad", "real", "vdivrange", MRAD, unset=-1.0, range=NONNEG, flag="-vdivrange",
+    Field("beam", "vdivrange_mrad", "real", "vdivrange", MRAD, unset=-1.0, range=DIVERGENCE, flag="-vdivrange",
           help="full vertical divergence (mrad)"),
-    Field("beam", "vdivstep_mrad", "real", "vdivstep", MRAD, unset=-1.0, range=NONNEG, flag="-vdivstep",
+    Field("beam", "vdivstep_mrad", "real", "vdivstep", MRAD, unset=-1.0, range=DIVERGENCE, flag="-vdivstep",
           help="vertical divergence step (mrad)"),
     Field("sampling", "dispsteps", "int", "dispsteps", unset=-1, range=Range(0, integer=True), flag="-dispsteps",
           cli_check=False, help="wavelengths across -dispersion"),
@@ -225,9 +232,9 @@ FIELDS = [
           cli_check=False, help="vertical divergence steps"),
     Field("beam", "round_div", "bool", "round_div", default=True,
           flag="-square_div", help="trim the divergence grid to an ellipse (else keep the whole square)"),
-    Field("beam", "fluence_per_m2", "real", "fluence", default=_FLUENCE, range=NONNEG, flag="-fluence",
+    Field("beam", "fluence_per_m2", "real", "fluence", default=_FLUENCE, range=Range(0, 1e40), flag="-fluence",
           help="incident photons per square metre (replaced by -flux * -exposure / -beamsize^2 when -flux is given)"),
-    Field("beam", "flux_per_s", "real", "flux", default=0.0, range=NONNEG, flag="-flux",
+    Field("beam", "flux_per_s", "real", "flux", default=0.0, range=Range(0, 1e30), flag="-flux",
           help="incident photons per second"),
     Field("beam", "exposure_s", "real", "exposure", default=1.0, range=NONNEG, flag="-exposure",
           help="exposure time (s)"),
@@ -258,7 +265,7 @@ FIELDS = [
           help="pixels along the fast axis"),
     Field("detector", "spixels", "int", "spixels", unset=0, range=COUNT, flag="-detpixels_s",
           help="pixels along the slow axis"),
-    Field("detector", "pixel_size_mm", "real", "pixel_size", MM, default=0.1, range=POSITIVE, flag="-pixel",
+    Field("detector", "pixel_size_mm", "real", "pixel_size", MM, default=0.1, range=Range(0, 1e6, lo_open=True), flag="-pixel",
           header=True, help="pixel size (mm)"),
     Field("detector", "detsize_f_mm", "real", "detsize_f", MM, default=102.4, range=POSITIVE, flag="-detsize_f",
           header=True, help="detector size along the fast axis (mm), when no pixel count is given"),

@@ -107,7 +107,7 @@ def _value(field: Field, text: str, tok: str, kind=None):
     """One token converted for field: checked against the field's range, then to native units."""
     kind = kind or ("int" if field.kind in ("int", "n_cells", "seed") else "real")
     x = _number(text, tok, kind)
-    if field.cli_check:
+    if field.cli_check or x > 0:  # counts <= 0 the C takes as "not given" (or one cell)
         reason = field.range.reason(x)
         if reason:
             _refuse(tok, reason + (f" ({field.unit.name})" if field.unit.name else ""), text)
@@ -245,7 +245,11 @@ def _detector_abs(opt, req, v, tok):
 def _energy(opt, req, v, tok):
     e = _number(v[0], tok)
     if e <= 0:
-        _refuse(tok, "energy must be positive eV", v[0])
+        _refuse(tok, "energy must be positive (eV)", v[0])
+    wavelength = FIELD["beam.wavelength_A"]
+    reason = wavelength.range.reason(12398.42 / e)
+    if reason:
+        _refuse(tok, f"the wavelength 12398.42 / energy {reason} (A)", v[0])
     req.options.lambda0 = (12398.42 / e) / 1.0e10
 
 
