@@ -74,13 +74,13 @@ class Request:
 INT_LIMIT = 2**31 - 1  # the C reads counts and seeds with atoi (a C int)
 
 
-def _number(text: str, option: str, kind: str = "real"):
-    """text as a finite float, or an int when kind is "int"; OptionError naming the option if not."""
+def _number(text: str, option: str, kind="real"):
+    """text as a finite float, or an int when kind is "int" (or int); OptionError naming the option if not."""
     try:
         value = float(text)
     except ValueError:
         raise OptionError(f"option {option}: '{text}' is not a number") from None
-    if kind == "int":
+    if kind == "int" or kind is int:
         if not math.isfinite(value) or value != int(value):
             raise OptionError(f"option {option}: '{text}' is not an integer")
         if abs(value) > INT_LIMIT:
@@ -218,7 +218,7 @@ def _misset_angles(opt, req, v, tok):
     o.misset = tuple(deg(a) for a in vals)
 
 
-def _pivot(opt, req, v, tok):
+def _choose_pivot(opt, req, v, tok):
     if "sample" in v[0]:
         req.options.pivot = _core.Pivot.SAMPLE
     if "beam" in v[0]:
@@ -242,7 +242,7 @@ def _detector_abs(opt, req, v, tok):
     req.options.detector_mu = 1.0 / (x * 1e-6)
 
 
-def _energy(opt, req, v, tok):
+def _from_energy(opt, req, v, tok):
     e = _number(v[0], tok)
     if e <= 0:
         _refuse(tok, "energy must be positive (eV)", v[0])
@@ -253,7 +253,7 @@ def _energy(opt, req, v, tok):
     req.options.lambda0 = (12398.42 / e) / 1.0e10
 
 
-def _roi(opt, req, v, tok):
+def _set_roi(opt, req, v, tok):
     o = req.options
     o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax = (_number(x, tok, "int") for x in v[:4])
 
@@ -278,7 +278,7 @@ def _request(attr: str, value=None, also=None, kind=None):
     return action
 
 
-def _printout_pixel(opt, req, v, tok):
+def _set_printout_pixel(opt, req, v, tok):
     req.printout_pixel = (_number(v[0], tok, "int"), _number(v[1], tok, "int"))
 
 
@@ -301,8 +301,8 @@ def _ignored(opt, req, v, tok):
 
 # The actions the table names (option_table.OPTIONS[...].action) beyond "values -> fields".
 ACTIONS = {
-    "cell": _cell, "misset_random": _misset_random, "misset_angles": _misset_angles, "pivot": _pivot,
-    "pix0": _pix0, "detector_abs": _detector_abs, "energy": _energy, "roi": _roi, "polar": _polar,
+    "cell": _cell, "misset_random": _misset_random, "misset_angles": _misset_angles, "pivot": _choose_pivot,
+    "pix0": _pix0, "detector_abs": _detector_abs, "energy": _from_energy, "roi": _set_roi, "polar": _polar,
     "ignored": _ignored, "img": _request("img"), "stol": _request("stol"), "stolout": _request("stolout"),
     "floatfile": _request("floatfile"), "intfile": _request("intfile"),
     "pgmfile": _request("pgmfile", also=("write_pgm", True)),
@@ -312,7 +312,7 @@ ACTIONS = {
     "pgmscale": lambda o, r, v, t: (_request("pgm_scale", kind="real")(o, r, v, t), setattr(r, "write_pgm", True)),
     "coherent": _request("coherent", True), "printout": _request("printout", True),
     "noprogress": _request("progress", False), "progress": _request("progress", True),
-    "printout_pixel": _printout_pixel, "device": _device, "threads": _threads, "pngfile": _request("pngfile"),
+    "printout_pixel": _set_printout_pixel, "device": _device, "threads": _threads, "pngfile": _request("pngfile"),
     "shape:round": _shape("round"), "shape:square": _shape("square"), "shape:gauss": _shape("gauss"),
     "shape:tophat": _shape("tophat"),
 }
@@ -426,3 +426,9 @@ def parse_args(argv: List[str]) -> Request:
         if not consumed[i] and not tok.startswith("-"):
             raise OptionError(f"unexpected argument '{tok}' (not the value of any option)")
     return req
+
+
+# The building blocks noisify's and nonBragg's hand-written tables import from here.
+from .option_handlers import (_both, _filename, _flag, _Handler, _positive, _printout_pixel, _roi,  # noqa: E402,F401
+                              _set, _setreq, _vector)
+from .option_handlers import _energy, _pivot  # noqa: E402,F401
