@@ -8,7 +8,11 @@ Parsing (options.py), the typed configs and their conversions both ways (config.
 option reference (``-h``, docs/options.md) are all derived from these two lists.
 
 Adding an option: one ``Field`` (where it lives in the configs and in ``Options``), one
-``Option`` (its spelling), and its physics. Cheap to import: no NumPy, dataclasses, typing or re.
+``Option`` (its spelling and reference line), the typed attribute of its config class (config.py,
+with its docstring line), and its physics (a new native setting: the ``Options`` member in
+options.hpp and bindings/options.cpp). Parsing, validation, both conversions, ``to_cli_args``,
+``-h`` and docs/options.md follow; tests/python/test_option_table.py checks that every option
+maps both ways and that nothing is left out. Cheap to import: no NumPy, dataclasses, typing or re.
 """
 from __future__ import annotations
 

@@ -127,6 +127,15 @@ def test_configs_refuse_what_the_command_line_refuses_in_the_same_words(extra, b
         build()
 
 
+def test_configs_refuse_a_detector_behind_the_sample_as_the_command_line_does():
+    words = "detector: its plane lies behind the sample"
+    with pytest.raises(OptionError, match=words):
+        SimulationConfig.from_cli_args(GOOD + ["-twotheta", "120"])
+    with pytest.raises(ValueError, match=words):
+        SimulationConfig(detector=DetectorConfig(twotheta_deg=120, pivot="sample"))
+    SimulationConfig(detector=DetectorConfig(twotheta_deg=120, pivot="sample", point_pixel=True))  # positive
+
+
 def test_dataset_mode_refuses_the_same(tmp_path):
     r = subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", "dataset", *GOOD, "-polar", "1.5",
                         "--stills", "2", "--seed", "1", "--out", "x.h5"], cwd=tmp_path, capture_output=True,
