@@ -135,9 +135,10 @@ class Field:
         bool, the flag that gives the value other than the default.
     header : restated by ``to_cli_args`` even when default when a -mask header sets geometry.
     nonzero : a vector that must not have zero length.
-    cli_check : False for counts whose values <= 0 the C takes as "not given" or one cell
-        (BEHAVIOUR.md 6.3, 7.2): the command line accepts those as the C does (and checks the
-        rest of the range), and ``from_request`` turns them into None (or 0 cells).
+    cli_check : False for counts and angles whose values <= 0 (< 0 for the angles) the C takes
+        as "not given" or one cell (BEHAVIOUR.md 6.3, 7.2): the command line accepts those as the
+        C does (and checks the rest of the range), and ``from_request`` turns them into None
+        (or 0 cells).
     """
 
     __slots__ = ("group", "name", "kind", "native", "unit", "unset", "default", "range", "choices",
@@ -199,7 +200,7 @@ FIELDS = [
     Field("crystal", "fudge", "real", "fudge", default=1.0, flag="-fudge",
           help="width factor of the round, gauss and tophat spot shapes"),
     Field("crystal", "mosaic_spread_deg", "real", "mosaic_spread", DEG, unset=-1.0, range=MOSAIC,
-          flag="-mosaic_spread", help="mosaic spread, full width (deg)"),
+          flag="-mosaic_spread", cli_check=False, help="mosaic spread, full width (deg)"),
     Field("crystal", "mosaic_domains", "int", "mosaic_domains", unset=-1, range=COUNT, flag="-mosaic_domains",
           cli_check=False, help="number of mosaic domains (default 10 with a spread, else 1)"),
     Field("crystal", "mosaic_seed", "seed", "mosaic_seed", default=12345678, flag="-mosaic_seed",
@@ -207,9 +208,9 @@ FIELDS = [
     Field("crystal", "phi_start_deg", "real", "phi0", DEG, default=0.0, flag="-phi", header=True,
           help="spindle angle at the start of the exposure (deg)"),
     Field("crystal", "osc_deg", "real", "osc", DEG, unset=-1.0, range=NONNEG, flag="-osc",
-          help="spindle rotation during the exposure (deg)"),
+          cli_check=False, help="spindle rotation during the exposure (deg)"),
     Field("sampling", "phistep_deg", "real", "phistep", DEG, unset=-1.0, range=NONNEG, flag="-phistep",
-          help="spindle step (deg)"),
+          cli_check=False, help="spindle step (deg)"),
     Field("sampling", "phisteps", "int", "phisteps", unset=-1, range=Range(0, integer=True), flag="-phisteps",
           cli_check=False, help="spindle steps across -osc"),
     Field("crystal", "water_size_um", "real", "water_size", UM_WATER, default=0.0, range=Range(0, 1e7), flag="-water",
@@ -221,13 +222,13 @@ FIELDS = [
     Field("beam", "dispersion_percent", "real", "dispersion", PERCENT, default=0.0, range=Range(0, 200, hi_open=True),
           flag="-dispersion", help="full spectral width, percent of the wavelength"),
     Field("beam", "hdivrange_mrad", "real", "hdivrange", MRAD, unset=-1.0, range=DIVERGENCE, flag="-hdivrange",
-          help="full horizontal divergence (mrad)"),
+          cli_check=False, help="full horizontal divergence (mrad)"),
     Field("beam", "hdivstep_mrad", "real", "hdivstep", MRAD, unset=-1.0, range=DIVERGENCE, flag="-hdivstep",
-          help="horizontal divergence step (mrad)"),
+          cli_check=False, help="horizontal divergence step (mrad)"),
     Field("beam", "vdivrange_mrad", "real", "vdivrange", MRAD, unset=-1.0, range=DIVERGENCE, flag="-vdivrange",
-          help="full vertical divergence (mrad)"),
+          cli_check=False, help="full vertical divergence (mrad)"),
     Field("beam", "vdivstep_mrad", "real", "vdivstep", MRAD, unset=-1.0, range=DIVERGENCE, flag="-vdivstep",
-          help="vertical divergence step (mrad)"),
+          cli_check=False, help="vertical divergence step (mrad)"),
     Field("sampling", "dispsteps", "int", "dispsteps", unset=-1, range=Range(0, integer=True), flag="-dispsteps",
           cli_check=False, help="wavelengths across -dispersion"),
     Field("sampling", "hdivsteps", "int", "hdivsteps", unset=-1, range=Range(0, integer=True), flag="-hdivsteps",

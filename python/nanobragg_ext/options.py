@@ -107,7 +107,7 @@ def _value(field: Field, text: str, tok: str, kind=None):
     """One token converted for field: checked against the field's range, then to native units."""
     kind = kind or ("int" if field.kind in ("int", "n_cells", "seed") else "real")
     x = _number(text, tok, kind)
-    if field.cli_check or x > 0:  # counts <= 0 the C takes as "not given" (or one cell)
+    if field.cli_check or x > 0:  # values <= 0 the C takes as "not given" (or one cell)
         reason = field.range.reason(x)
         if reason:
             _refuse(tok, reason + (f" ({field.unit.name})" if field.unit.name else ""), text)
@@ -238,7 +238,7 @@ def _detector_abs(opt, req, v, tok):
         return
     x = _number(v[0], tok)
     if x < 0:
-        _refuse(tok, "an attenuation length must be positive um (or inf, or 0 for none)", v[0])
+        _refuse(tok, "an attenuation length must be positive (um; inf or 0: none)", v[0])
     req.options.detector_mu = 1.0 / (x * 1e-6)
 
 

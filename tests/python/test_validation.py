@@ -169,11 +169,14 @@ def test_negative_numbers_are_values_and_options_are_not():
     assert req.floatfile == "-x.bin"
 
 
-def test_counts_the_c_takes_as_not_given_are_accepted():
-    """-oversample 0, -mosaic_domains 0, -N 0 ... the C reads as 'not given' or one cell."""
+def test_values_the_c_takes_as_not_given_are_accepted():
+    """-oversample 0, -mosaic_domains 0, -N 0, -osc -1 ... the C reads as 'not given' or one cell."""
     cfg = SimulationConfig.from_cli_args(GOOD + "-oversample 0 -mosaic_dom 0 -thicksteps -1 -N -2".split())
     assert cfg.sampling.oversample is None and cfg.crystal.mosaic_domains is None
     assert cfg.detector.thicksteps is None and cfg.crystal.n_cells == (0, 0, 0)
+    cfg = SimulationConfig.from_cli_args(GOOD + "-osc -1 -mosaic -2 -hdivrange -1 -phistep -3".split())
+    assert (cfg.crystal.osc_deg, cfg.crystal.mosaic_spread_deg, cfg.beam.hdivrange_mrad) == (None, None, None)
+    assert cfg.sampling.phistep_deg is None
 
 
 def test_long_run_note_counts_evaluations():
