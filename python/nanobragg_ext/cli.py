@@ -23,7 +23,7 @@ USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the optio
        nanobragg-ext noisify <noisify's options>   detector effects (PSF, noise, gain, adc) on a float image
        nanobragg-ext dataset <options> --sweep START WIDTH FRAMES | --stills N --seed S  --out file.h5
                             a whole dataset to NeXus/NXmx HDF5 (see nanobragg-ext dataset -h)
-See README.md for the full option list."""
+       nanobragg-ext help [OPTION]   the option reference (every option, units, defaults; also -h)"""
 
 DEMO_ARGS = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100", "-N", "5",
              "-lambda", "1.0", "-distance", "100", "-detpixels", "1024", "-pixel", "0.1",
@@ -83,12 +83,18 @@ def run(argv: List[str], out=None) -> int:
     from . import pipeline
     from .options import parse_args
 
+    from . import preflight
+
     out = sys.stdout if out is None else out
     req = parse_args(argv)
+    preflight.check(req)  # output folders and geometry, before anything is read or written
     messages: list = []
     sim = pipeline.load_request(req, messages)
     prepared = sim.prepared
     pipeline.check_memory(prepared)
+    note = preflight.long_run_note(prepared, req)
+    if note:
+        print(note, file=sys.stderr)
     s = prepared.sampling
     from .console import summary_lines
 
@@ -183,6 +189,12 @@ def cmd_noisify(argv: List[str]) -> int:
     return noisify_main(argv)
 
 
+def cmd_help(argv: List[str]) -> int:
+    from .options_doc import help_command
+
+    return help_command(argv)
+
+
 def cmd_dataset(argv: List[str]) -> int:
     from .dataset import main as dataset_main
 
@@ -194,6 +206,7 @@ SUBCOMMANDS = {
     "dataset": (cmd_dataset, "a rotation sweep or still series to NeXus/NXmx HDF5 on Dask (see dataset -h)"),
     "noisify": (cmd_noisify, "detector effects on a float image, a drop-in for noisify (see README \"noisify\")"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
+    "help": (cmd_help, "the option reference (help OPTION: the entries that token fires)"),
 }
 
 
@@ -201,6 +214,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help", "-help"):
         print(USAGE)
+        if argv:  # the full option reference, written from the option table
+            from .options_doc import text_reference, write
+
+            write("\n" + text_reference())
         return 0
     if argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]][0](argv[1:])

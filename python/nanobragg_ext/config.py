@@ -3,10 +3,11 @@
 Four frozen dataclasses describe a run, :class:`DetectorConfig`, :class:`BeamConfig`,
 :class:`CrystalConfig` and :class:`SamplingConfig`, and :class:`SimulationConfig` holds them with
 the input files. Field names carry their units (``distance_mm``, ``wavelength_A``, ``phi_start_deg``);
-``None`` means "not given", so the C's defaulting rules apply. The command-line parser
-(:mod:`nanobragg_ext.options`) stays the source of truth: :meth:`SimulationConfig.from_cli_args`
-goes through it, and :meth:`SimulationConfig.to_cli_args` produces arguments that parse back to
-the same native ``Options``.
+``None`` means "not given", so the C's defaulting rules apply. Every field's unit, native
+``Options`` field, conversion, default and valid range come from :mod:`nanobragg_ext.option_table`,
+as do the command line's: a config refuses what the command line refuses, with the same words.
+:meth:`SimulationConfig.from_cli_args` goes through the parser, and
+:meth:`SimulationConfig.to_cli_args` produces arguments that parse back to the same ``Options``.
 
 Examples
 --------
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -29,19 +31,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from .options import RTD, Request, apply_smv_header, deg, mm, parse_args
+from .option_table import FIELDS, Field, invert
+from .options import INT_LIMIT, Request, apply_smv_header, check_cell, mm, parse_args
+from .preflight import check_geometry
 
 __all__ = ["DetectorConfig", "BeamConfig", "CrystalConfig", "SamplingConfig", "SimulationConfig",
            "options_equal", "options_to_dict", "copy_options"]
 
 Vec3 = Tuple[float, float, float]
 
-_CONVENTIONS = {"custom": _core.Convention.CUSTOM, "adxv": _core.Convention.ADXV,
-                "mosflm": _core.Convention.MOSFLM, "xds": _core.Convention.XDS,
-                "dials": _core.Convention.DIALS, "denzo": _core.Convention.DENZO}
-_PIVOTS = {"beam": _core.Pivot.BEAM, "sample": _core.Pivot.SAMPLE}
-_SHAPES = {"square": 0, "round": 1, "gauss": 2, "tophat": 3}
-_SHAPE_FLAGS = {0: "-square_xtal", 1: "-round_xtal", 2: "-gauss_xtal", 3: "-tophat_spots"}
 _DEFAULTS = _core.Options()
 
 # Every field of the native Options (pybind11 properties; no methods on that class).
@@ -99,92 +97,375 @@ def copy_options(o):
     return new
 
 
-def _invert(value: float, forward, guess: float) -> float:
-    """The user-unit number x nearest guess with forward(x) == value exactly (within 64 ulps).
-
-    Unit conversions are divisions in the C (x / 1000, x / RTD); value * 1000 does not always
-    divide back to the same double, and round trips must be bit-exact.
-    """
-    if not math.isfinite(guess):
-        return guess
-    # Several doubles may convert to value; prefer the one with the shortest text (what a user
-    # typed, e.g. 120.01 rather than 120.01000000000002), then the one nearest guess.
-    hits = [guess] if forward(guess) == value else []
-    up = down = guess
-    for _ in range(64):
-        up, down = math.nextafter(up, math.inf), math.nextafter(down, -math.inf)
-        hits += [x for x in (up, down) if forward(x) == value]
-    if not hits:
-        return guess
-    return min(hits, key=lambda x: (len(repr(x)), abs(x - guess)))
-
-
-def _from_mm(v: float) -> float:
-    return _invert(v, mm, v * 1000.0)
-
-
-def _from_rad(v: float) -> float:
-    return _invert(v, deg, v * RTD)
-
-
-def _opt_unset(v: float, conv) -> Optional[float]:
-    """NaN or negative sentinel -> None, else the inverse conversion."""
-    if math.isnan(v) or v < 0:
-        return None
-    return conv(v)
-
-
 def _num(x: float) -> str:
     """A float as text that float() reads back to the same double."""
     x = float(x)
     return repr(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
 
 
-def _vec(name: str, v) -> Vec3:
-    try:
-        t = tuple(float(x) for x in v)
-    except TypeError:
-        raise ValueError(f"{name}: expected 3 numbers, got {v!r}") from None
-    if len(t) != 3 or not all(math.isfinite(x) for x in t):
-        raise ValueError(f"{name}: expected 3 finite numbers, got {v!r}")
-    return t
-
-
 def _set(obj, name, value) -> None:
     object.__setattr__(obj, name, value)
 
 
-def _positive(name: str, v, allow_none: bool = False) -> None:
-    if v is None and allow_none:
+_CLASS_NAMES = {"detector": "DetectorConfig", "beam": "BeamConfig", "crystal": "CrystalConfig",
+                "sampling": "SamplingConfig", "run": "SimulationConfig"}
+_REAL = (int, float, np.integer, np.floating)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, _REAL) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _bad(who: str, reason: str, v) -> ValueError:
+    return ValueError(f"{who} {reason}, got {v!r}")
+
+
+def _vec(who: str, v, field=None) -> Vec3:
+    try:
+        t = tuple(float(x) for x in v)
+    except (TypeError, ValueError):
+        raise _bad(who, "must be 3 numbers", v) from None
+    if len(t) != 3 or not all(math.isfinite(x) for x in t):
+        raise _bad(who, "must be 3 finite numbers", v)
+    if field is not None and field.nonzero and not any(t):
+        raise _bad(who, "must not be zero: a zero-length vector has no direction", v)
+    if field is not None and any(field.range.reason(x) for x in t):
+        raise _bad(who, "entries " + field.range.describe(), v)
+    return t
+
+
+def _check_number(who: str, field: Field, v, integer: bool) -> None:
+    if not (_is_int(v) if integer else _is_real(v)):
+        raise _bad(who, "must be an integer" if integer else "must be a number", v)
+    if not math.isfinite(v):
+        raise _bad(who, "must be a finite number", v)
+    reason = field.range.reason(v)
+    if reason:
+        raise _bad(who, reason, v)
+    if integer and abs(v) > INT_LIMIT:
+        raise _bad(who, f"is out of range (at most {INT_LIMIT} in size)", v)
+
+
+def _validate(obj, group: str) -> None:
+    """Check every field of one config object against the option table (kind and valid range),
+    with the words the command line uses; tuples are normalised to floats."""
+    for f in _GROUP_FIELDS[group]:
+        v = getattr(obj, f.name)
+        who = f"{_CLASS_NAMES[group]}.{f.name}"
+        if v is None and (f.unset is not None or f.default is None or f.kind in ("absorption", "text")):
+            continue
+        if f.kind == "real":
+            _check_number(who, f, v, integer=False)
+        elif f.kind in ("int", "seed"):
+            _check_number(who, f, v, integer=True)
+        elif f.kind == "choice":
+            if v not in f.choices:
+                raise ValueError(f"{who} must be one of {sorted(f.choices)}, got {v!r}")
+        elif f.kind == "vec3" or f.kind == "size":
+            _set(obj, f.name, _vec(who, v, f))
+        elif f.kind in _CUSTOM_CHECKS:
+            _CUSTOM_CHECKS[f.kind](obj, f, who, v)
+
+
+def _check_cell(obj, f, who, v):
+    try:
+        cell = tuple(float(x) for x in v)
+    except (TypeError, ValueError):
+        raise _bad(who, "must be 6 numbers (a b c alpha beta gamma)", v) from None
+    if len(cell) != 6 or not all(math.isfinite(x) for x in cell):
+        raise _bad(who, "must be 6 finite numbers (a b c alpha beta gamma)", v)
+    reason = check_cell(cell)
+    if reason:
+        raise ValueError(f"{who} {reason}")
+    _set(obj, f.name, cell)
+
+
+def _check_misset(obj, f, who, v):
+    if v != "random":
+        _set(obj, f.name, _vec(who, v))
+
+
+def _check_roi(obj, f, who, v):
+    roi = tuple(v)
+    if len(roi) != 4 or not all(_is_int(x) for x in roi):
+        raise _bad(who, "must be 4 integers (xmin, xmax, ymin, ymax)", v)
+    _set(obj, f.name, tuple(int(x) for x in roi))
+
+
+def _check_n_cells(obj, f, who, v):
+    n = tuple(v)
+    if len(n) != 3 or not all(_is_int(x) and not f.range.reason(x) for x in n):
+        raise _bad(who, f"must be 3 integers, each {f.range.describe()[len('must be '):]}", v)
+    _set(obj, f.name, tuple(int(x) for x in n))
+
+
+def _check_absorption(obj, f, who, v):
+    if not _is_real(v) or not v > 0:
+        raise _bad(who, "must be positive (or math.inf: no absorption)", v)
+
+
+def _check_bool(obj, f, who, v):
+    if not (isinstance(v, (bool, np.bool_)) or (_is_int(v) and v in (0, 1))):
+        raise _bad(who, "must be True or False", v)
+
+
+def _check_text(obj, f, who, v):
+    if not isinstance(v, (str, os.PathLike)):
+        raise _bad(who, "must be a string", v)
+    _set(obj, f.name, os.fspath(v))
+
+
+_CUSTOM_CHECKS = {"cell": _check_cell, "misset": _check_misset, "roi": _check_roi, "n_cells": _check_n_cells,
+                  "absorption": _check_absorption, "bool": _check_bool, "text": _check_text}
+_GROUP_FIELDS = {g: [f for f in FIELDS if f.group == g] for g in _CLASS_NAMES}
+
+
+# ---------------------------------------------------------------------------------------------
+# conversion to and from the native Options, field by field from the option table
+
+
+def _enum(field: Field, word: str):
+    """The native value of a choice: an enum member for the convention and the pivot."""
+    name = field.choices[word]
+    if field.name == "convention":
+        return getattr(_core.Convention, name)
+    if field.name == "pivot":
+        return getattr(_core.Pivot, name)
+    return name
+
+
+def _native_value(field: Field, v):
+    """A config value in the native unit (the field's sentinel for None); plain kinds only."""
+    if v is None:
+        return field.unset
+    kind = field.kind
+    if kind == "real":
+        return field.unit.to_native(float(v))
+    if kind == "int":
+        return int(v)
+    if kind == "seed":
+        return -int(v)
+    if kind == "bool":
+        return int(bool(v)) if field.name == "interpolate" else bool(v)
+    if kind == "choice":
+        return _enum(field, v)
+    if kind == "vec3":
+        return tuple(float(x) for x in v)
+    return v
+
+
+def _user_value(field: Field, v):
+    """The inverse of _native_value: a native value in the config's unit (None for a sentinel)."""
+    kind = field.kind
+    if field.unset is not None:
+        unset = (math.isnan(v) if isinstance(field.unset, float) and math.isnan(field.unset)
+                 else v == field.unset or (kind == "real" and v < 0)
+                 or (kind == "int" and not field.cli_check and bool(field.range.reason(v))))
+        if unset:
+            return None
+    if kind == "real":
+        return field.unit.from_native(v)
+    if kind == "int":
+        return int(v)
+    if kind == "seed":
+        return -int(v)
+    if kind == "bool":
+        return bool(v)
+    if kind == "choice":
+        return next(word for word in field.choices if _enum(field, word) == v)
+    if kind == "vec3":
+        return tuple(v)
+    return v
+
+
+def _native_home(field: Field, req: Request):
+    return (req, field.native[4:]) if field.native.startswith("req.") else (req.options, field.native)
+
+
+def _get(cfg: "SimulationConfig", field: Field):
+    return getattr(cfg if field.group == "run" else getattr(cfg, field.group), field.name)
+
+
+def _fill_native(cfg: "SimulationConfig", req: Request) -> None:
+    """Every table field of cfg into req (its Options and its own attributes)."""
+    o = req.options
+    for f in FIELDS:
+        v = _get(cfg, f)
+        convert = _TO_NATIVE.get(f.path) or _TO_NATIVE.get(f.kind)
+        if convert is not None:
+            convert(cfg, f, v, o)
+        elif f.native.startswith("req."):
+            if v is not None:  # None keeps the Request's default (the clock for the noise seed)
+                setattr(req, f.native[4:], _native_value(f, v))
+        else:
+            setattr(o, f.native, _native_value(f, v))
+    if cfg.detector.absorption_length_um is not None and math.isinf(cfg.detector.absorption_length_um):
+        o.detector_thick = 0.0  # same as nanoBragg.c: -detector_abs inf also zeroes the thickness
+
+
+def _cell_to_native(cfg, f, v, o):
+    if v is None and cfg.crystal.orientation is not None:
+        v = _cell_of(np.asarray(cfg.crystal.orientation))
+    if v is not None:
+        o.user_cell = True
+        o.cell = tuple(float(x) if i < 3 else f.unit.to_native(float(x)) for i, x in enumerate(v))
+
+
+def _misset_to_native(cfg, f, v, o):
+    if v == "random":
+        o.misset_mode = -1
+    elif v is not None:
+        o.misset_mode = 1
+        o.misset = tuple(f.unit.to_native(float(x)) for x in v)
+
+
+def _split_to_native(cfg, f, v, o):
+    if f.kind == "roi" and v is None:
         return
-    if v is None or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive number, got {v!r}")
+    for name, x in zip(f.native, v):
+        setattr(o, name, f.unit.to_native(float(x)) if f.kind == "size" else (float(x) if f.kind == "n_cells" else x))
 
 
-def _nonneg(name: str, v, allow_none: bool = False) -> None:
-    if v is None and allow_none:
-        return
-    if v is None or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+def _absorption_to_native(cfg, f, v, o):
+    o.detector_mu = -1.0 if v is None else (0.0 if math.isinf(v) else 1.0 / (float(v) * 1e-6))
 
 
-def _finite(name: str, v, allow_none: bool = False) -> None:
-    if v is None and allow_none:
-        return
-    if v is None or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number, got {v!r}")
+def _misset_seed_to_native(cfg, f, v, o):
+    o.misset_seed = -int(v if v is not None else time.time())
 
 
-def _count(name: str, v, allow_none: bool = True, minimum: int = 1) -> None:
-    if v is None and allow_none:
-        return
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
+_TO_NATIVE = {"crystal.misset_seed": _misset_seed_to_native, "cell": _cell_to_native, "misset": _misset_to_native, "roi": _split_to_native,
+              "n_cells": _split_to_native, "size": _split_to_native, "absorption": _absorption_to_native}
 
 
-def _choice(name: str, v, choices) -> None:
-    if v not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {v!r}")
+def _from_native(field: Field, req: Request):
+    o = req.options
+    k = field.kind
+    if k == "cell":
+        return tuple(v if i < 3 else field.unit.from_native(v) for i, v in enumerate(o.cell)) if o.user_cell else None
+    if k == "misset":
+        return "random" if o.misset_mode < 0 else (
+            tuple(field.unit.from_native(v) for v in o.misset) if o.misset_mode > 0 else None)
+    if k == "roi":
+        roi = tuple(getattr(o, n) for n in field.native)
+        return None if roi == (-1, -1, -1, -1) else roi
+    if k == "n_cells":
+        return tuple(max(0, int(getattr(o, n))) for n in field.native)  # the C renders N <= 1 as 1 cell
+    if k == "size":
+        return tuple(field.unit.from_native(getattr(o, n)) for n in field.native)
+    if k == "absorption":
+        mu = o.detector_mu
+        return None if mu < 0 else (math.inf if mu == 0 else invert(mu, lambda x: 1.0 / (x * 1e-6), 1.0 / mu / 1e-6))
+    target, name = _native_home(field, req)
+    return _user_value(field, getattr(target, name))
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line stated back: one emitter per field, in the table's order
+
+
+def _emit(cfg: "SimulationConfig", args: List[str], header: bool) -> None:
+    defaults = _core.Options()
+    for f in FIELDS:
+        v = _get(cfg, f)
+        if f.path in _EMITTERS:
+            _EMITTERS[f.path](cfg, f, v, args)
+            continue
+        if f.kind in ("text", "seed", "choice", "bool"):
+            if v is None or v == f.default:
+                continue
+            args.extend([f.flag] if f.kind == "bool" else [f.flag, v if f.kind != "seed" else _num(v)])
+            continue
+        native = _native_value(f, v)
+        if f.native.startswith("req."):
+            default = _native_value(f, f.default)
+        else:
+            default = getattr(defaults, f.native)
+            default = tuple(default) if f.kind == "vec3" else default
+        if _same(native, default) and not (header and f.header):
+            continue
+        args.append(f.flag)
+        args.extend(_num(x) for x in (v if f.kind == "vec3" else (v,)))
+
+
+def _emit_cell(cfg, f, v, args):
+    if v is not None:
+        args.extend(["-cell", *(_num(x) for x in v)])
+
+
+def _emit_n_cells(cfg, f, v, args):
+    for flag, n in zip(("-Na", "-Nb", "-Nc"), v):
+        args.extend([flag, _num(n)])
+
+
+def _emit_misset(cfg, f, v, args):
+    if v == "random":
+        args.extend(["-misset", "random"])
+    elif v is not None:
+        args.extend(["-misset", *(_num(x) for x in v)])
+
+
+def _emit_size(cfg, f, v, args):
+    for axis, x in zip("xyz", v):
+        if x != 0.0:
+            args.extend([f"-sample_{axis}", _num(x)])
+
+
+def _emit_shape(cfg, f, v, args):
+    if v != "square":
+        args.append({"round": "-round_xtal", "gauss": "-gauss_xtal", "tophat": "-tophat_spots"}[v])
+
+
+def _emit_interpolate(cfg, f, v, args):
+    if v is not None:
+        args.append("-interpolate" if v else "-nointerpolate")
+
+
+_VECTOR_FLAGS = ("-fdet_vector", "-sdet_vector", "-odet_vector", "-beam_vector", "-polar_vector", "-spindle_axis",
+                 "-twotheta_axis")
+
+
+def _emit_convention(cfg, f, v, args):
+    if v != "custom":
+        args.append("-" + v)
+    elif not any(a in args for a in _VECTOR_FLAGS):
+        args.extend(["-pix0_vector", "0", "0", "0"])  # selects CUSTOM and is otherwise ignored (Q12)
+
+
+def _emit_twotheta(cfg, f, v, args):
+    if v != 0.0 or "-twotheta_axis" in args:  # -twotheta_axis also set two-theta (Q13): restate it
+        args.extend(["-twotheta", _num(v)])
+
+
+def _emit_roi(cfg, f, v, args):
+    if v is not None:
+        args.extend(["-roi", *(_num(x) for x in v)])
+
+
+def _emit_absorption(cfg, f, v, args):
+    if v is not None:
+        args.extend(["-detector_abs", "inf" if math.isinf(v) else _num(v)])
+
+
+def _emit_thickness(cfg, f, v, args):
+    absorbing = cfg.detector.absorption_length_um is None or not math.isinf(cfg.detector.absorption_length_um)
+    if v != 0.0 and absorbing and f.unit.to_native(float(v)) != 0.0:
+        args.extend(["-detector_thick", _num(v)])
+
+
+def _emit_pivot(cfg, f, v, args):
+    args.extend(["-pivot", v])
+
+
+_EMITTERS = {"crystal.cell": _emit_cell, "crystal.n_cells": _emit_n_cells, "crystal.misset_deg": _emit_misset,
+             "crystal.size_mm": _emit_size, "crystal.shape": _emit_shape, "crystal.interpolate": _emit_interpolate,
+             "detector.convention": _emit_convention, "detector.twotheta_deg": _emit_twotheta,
+             "detector.roi": _emit_roi, "detector.absorption_length_um": _emit_absorption,
+             "detector.thickness_um": _emit_thickness, "detector.pivot": _emit_pivot}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,32 +555,7 @@ class DetectorConfig:
     thicksteps: Optional[int] = None
 
     def __post_init__(self):
-        _count("DetectorConfig.fpixels", self.fpixels)
-        _count("DetectorConfig.spixels", self.spixels)
-        _positive("DetectorConfig.pixel_size_mm", self.pixel_size_mm)
-        _positive("DetectorConfig.detsize_f_mm", self.detsize_f_mm)
-        _positive("DetectorConfig.detsize_s_mm", self.detsize_s_mm)
-        _positive("DetectorConfig.distance_mm", self.distance_mm)
-        _positive("DetectorConfig.close_distance_mm", self.close_distance_mm, allow_none=True)
-        for n in ("beam_center_x_mm", "beam_center_y_mm", "xclose_mm", "yclose_mm", "orgx_px", "orgy_px"):
-            _finite(f"DetectorConfig.{n}", getattr(self, n), allow_none=True)
-        for n in ("rotx_deg", "roty_deg", "rotz_deg", "twotheta_deg"):
-            _finite(f"DetectorConfig.{n}", getattr(self, n))
-        _choice("DetectorConfig.pivot", self.pivot, _PIVOTS)
-        _choice("DetectorConfig.convention", self.convention, _CONVENTIONS)
-        for n in ("fdet_vector", "sdet_vector", "odet_vector", "twotheta_axis"):
-            _set(self, n, _vec(f"DetectorConfig.{n}", getattr(self, n)))
-        if self.roi is not None:
-            roi = tuple(self.roi)
-            if len(roi) != 4 or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in roi):
-                raise ValueError(f"DetectorConfig.roi must be 4 integers (xmin, xmax, ymin, ymax), got {self.roi!r}")
-            _set(self, "roi", tuple(int(x) for x in roi))
-        _nonneg("DetectorConfig.thickness_um", self.thickness_um)
-        if self.absorption_length_um is not None and not (
-                isinstance(self.absorption_length_um, (int, float)) and self.absorption_length_um > 0):
-            raise ValueError(f"DetectorConfig.absorption_length_um must be positive (or math.inf), "
-                             f"got {self.absorption_length_um!r}")
-        _count("DetectorConfig.thicksteps", self.thicksteps)
+        _validate(self, "detector")
 
     @property
     def shape(self) -> Tuple[int, int]:
@@ -334,7 +590,7 @@ class BeamConfig:
     beamsize_mm : float
         Beam width (square), mm (``-beamsize``); also clips the sample size.
     polarization : float
-        Kahn polarization factor, 0..1 (``-polar``).
+        Kahn polarization factor, -1..1 (``-polar``).
     nopolar : bool
         Switch the polarization correction off (``-nopolar``).
     dmin_A : float
@@ -362,18 +618,7 @@ class BeamConfig:
     polar_vector: Vec3 = (0.0, 0.0, 1.0)
 
     def __post_init__(self):
-        _positive("BeamConfig.wavelength_A", self.wavelength_A)
-        _nonneg("BeamConfig.dispersion_percent", self.dispersion_percent)
-        for n in ("hdivrange_mrad", "hdivstep_mrad", "vdivrange_mrad", "vdivstep_mrad"):
-            _nonneg(f"BeamConfig.{n}", getattr(self, n), allow_none=True)
-        _nonneg("BeamConfig.fluence_per_m2", self.fluence_per_m2)
-        _nonneg("BeamConfig.flux_per_s", self.flux_per_s)
-        _finite("BeamConfig.exposure_s", self.exposure_s)
-        _finite("BeamConfig.beamsize_mm", self.beamsize_mm)
-        _finite("BeamConfig.polarization", self.polarization)
-        _nonneg("BeamConfig.dmin_A", self.dmin_A)
-        for n in ("beam_vector", "polar_vector"):
-            _set(self, n, _vec(f"BeamConfig.{n}", getattr(self, n)))
+        _validate(self, "beam")
 
 
 @dataclass(frozen=True)
@@ -441,52 +686,14 @@ class CrystalConfig:
     interpolate: Optional[bool] = None
 
     def __post_init__(self):
-        if self.cell is not None:
-            try:
-                cell = tuple(float(x) for x in self.cell)
-            except TypeError:
-                raise ValueError(f"CrystalConfig.cell: expected 6 numbers, got {self.cell!r}") from None
-            if len(cell) != 6:
-                raise ValueError(f"CrystalConfig.cell: expected 6 numbers (a b c alpha beta gamma), got {len(cell)}")
-            # Same as nanoBragg.c: b and c of 0 mean "equal to a", angles of 0 mean 90 degrees.
-            _positive("CrystalConfig.cell a", cell[0])
-            for i, name in enumerate(("b", "c"), 1):
-                _nonneg(f"CrystalConfig.cell {name}", cell[i])
-            for i, name in enumerate(("alpha", "beta", "gamma"), 3):
-                if not (0 <= cell[i] < 180):
-                    raise ValueError(f"CrystalConfig.cell {name} must be between 0 and 180 degrees, got {cell[i]!r}")
-            _set(self, "cell", cell)
+        _validate(self, "crystal")
         if self.orientation is not None:
             m = np.asarray(self.orientation, dtype=np.float64)
             if m.shape != (3, 3) or not np.all(np.isfinite(m)):
-                raise ValueError(f"CrystalConfig.orientation must be 3x3 finite numbers (rows a, b, c in Angstrom)")
+                raise ValueError("CrystalConfig.orientation must be 3x3 finite numbers (rows a, b, c in Angstrom)")
             if abs(np.linalg.det(m)) < 1e-12:
                 raise ValueError("CrystalConfig.orientation: the axes a, b, c are degenerate")
             _set(self, "orientation", tuple(tuple(float(x) for x in row) for row in m))
-        if self.misset_deg is not None and self.misset_deg != "random":
-            _set(self, "misset_deg", _vec("CrystalConfig.misset_deg", self.misset_deg))
-        if self.misset_seed is not None and (isinstance(self.misset_seed, bool)
-                                             or not isinstance(self.misset_seed, (int, np.integer))):
-            raise ValueError(f"CrystalConfig.misset_seed must be an integer, got {self.misset_seed!r}")
-        n = tuple(self.n_cells)
-        if len(n) != 3 or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0 for x in n):
-            raise ValueError(f"CrystalConfig.n_cells must be 3 non-negative integers, got {self.n_cells!r}")
-        _set(self, "n_cells", tuple(int(x) for x in n))
-        size = _vec("CrystalConfig.size_mm", self.size_mm)
-        if min(size) < 0:
-            raise ValueError(f"CrystalConfig.size_mm must be non-negative, got {self.size_mm!r}")
-        _set(self, "size_mm", size)
-        _choice("CrystalConfig.shape", self.shape, _SHAPES)
-        _finite("CrystalConfig.fudge", self.fudge)
-        _nonneg("CrystalConfig.mosaic_spread_deg", self.mosaic_spread_deg, allow_none=True)
-        _count("CrystalConfig.mosaic_domains", self.mosaic_domains)
-        if isinstance(self.mosaic_seed, bool) or not isinstance(self.mosaic_seed, (int, np.integer)):
-            raise ValueError(f"CrystalConfig.mosaic_seed must be an integer, got {self.mosaic_seed!r}")
-        _finite("CrystalConfig.phi_start_deg", self.phi_start_deg)
-        _nonneg("CrystalConfig.osc_deg", self.osc_deg, allow_none=True)
-        _set(self, "spindle_axis", _vec("CrystalConfig.spindle_axis", self.spindle_axis))
-        _nonneg("CrystalConfig.default_F", self.default_F)
-        _nonneg("CrystalConfig.water_size_um", self.water_size_um)
 
 
 @dataclass(frozen=True)
@@ -520,11 +727,7 @@ class SamplingConfig:
     vdivsteps: Optional[int] = None
 
     def __post_init__(self):
-        _count("SamplingConfig.oversample", self.oversample)
-        _count("SamplingConfig.phisteps", self.phisteps, minimum=0)
-        _nonneg("SamplingConfig.phistep_deg", self.phistep_deg, allow_none=True)
-        for n in ("dispsteps", "hdivsteps", "vdivsteps"):
-            _count(f"SamplingConfig.{n}", getattr(self, n), minimum=0)
+        _validate(self, "sampling")
 
 
 @dataclass(frozen=True)
@@ -583,11 +786,8 @@ class SimulationConfig:
                           ("sampling", SamplingConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise ValueError(f"SimulationConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}")
-        _choice("SimulationConfig.precision", self.precision, ("double", "single"))
-        _finite("SimulationConfig.adc", self.adc)
-        if self.noise_seed is not None and (isinstance(self.noise_seed, bool)
-                                            or not isinstance(self.noise_seed, (int, np.integer))):
-            raise ValueError(f"SimulationConfig.noise_seed must be an integer, got {self.noise_seed!r}")
+        _validate(self, "run")
+        check_geometry(self._request_without_files().options)  # as the command line: no detector behind the sample
 
     # -- convenience ---------------------------------------------------------------------------
 
@@ -607,92 +807,7 @@ class SimulationConfig:
 
     def to_options(self):
         """The native ``_core.Options`` (metres, radians and the C's sentinels) for this config."""
-        o = _core.Options()
-        d, b, c, s = self.detector, self.beam, self.crystal, self.sampling
-        o.fpixels = 0 if d.fpixels is None else int(d.fpixels)
-        o.spixels = 0 if d.spixels is None else int(d.spixels)
-        o.pixel_size = mm(float(d.pixel_size_mm))
-        o.detsize_f = mm(float(d.detsize_f_mm))
-        o.detsize_s = mm(float(d.detsize_s_mm))
-        o.distance = mm(float(d.distance_mm))
-        nan = math.nan
-        o.close_distance = nan if d.close_distance_mm is None else mm(float(d.close_distance_mm))
-        o.Xbeam = nan if d.beam_center_x_mm is None else mm(float(d.beam_center_x_mm))
-        o.Ybeam = nan if d.beam_center_y_mm is None else mm(float(d.beam_center_y_mm))
-        o.Xclose = nan if d.xclose_mm is None else mm(float(d.xclose_mm))
-        o.Yclose = nan if d.yclose_mm is None else mm(float(d.yclose_mm))
-        o.ORGX = nan if d.orgx_px is None else float(d.orgx_px)
-        o.ORGY = nan if d.orgy_px is None else float(d.orgy_px)
-        o.pivot = _PIVOTS[d.pivot]
-        o.convention = _CONVENTIONS[d.convention]
-        o.fdet, o.sdet, o.odet = d.fdet_vector, d.sdet_vector, d.odet_vector
-        o.twotheta_axis = d.twotheta_axis
-        o.detector_rotx, o.detector_roty, o.detector_rotz = deg(float(d.rotx_deg)), deg(float(d.roty_deg)), deg(float(d.rotz_deg))
-        o.twotheta = deg(float(d.twotheta_deg))
-        o.curved_detector, o.point_pixel = bool(d.curved), bool(d.point_pixel)
-        if d.roi is not None:
-            o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax = d.roi
-        o.detector_thick = float(d.thickness_um) * 1e-6
-        if d.absorption_length_um is None:
-            o.detector_mu = -1.0
-        elif math.isinf(d.absorption_length_um):
-            o.detector_mu = 0.0
-            o.detector_thick = 0.0  # same as nanoBragg.c: -detector_abs inf also zeroes the thickness
-        else:
-            o.detector_mu = 1.0 / (float(d.absorption_length_um) * 1e-6)
-        o.detector_thicksteps = -1 if d.thicksteps is None else int(d.thicksteps)
-
-        o.lambda0 = float(b.wavelength_A) / 1.0e10
-        o.dispersion = float(b.dispersion_percent) / 100.0
-        o.hdivrange = -1.0 if b.hdivrange_mrad is None else mm(float(b.hdivrange_mrad))
-        o.hdivstep = -1.0 if b.hdivstep_mrad is None else mm(float(b.hdivstep_mrad))
-        o.vdivrange = -1.0 if b.vdivrange_mrad is None else mm(float(b.vdivrange_mrad))
-        o.vdivstep = -1.0 if b.vdivstep_mrad is None else mm(float(b.vdivstep_mrad))
-        o.round_div = bool(b.round_div)
-        o.fluence, o.flux, o.exposure = float(b.fluence_per_m2), float(b.flux_per_s), float(b.exposure_s)
-        o.beamsize = float(b.beamsize_mm) / 1000
-        o.polarization, o.nopolar = float(b.polarization), bool(b.nopolar)
-        o.dmin = float(b.dmin_A) * 1e-10
-        o.beam, o.polar = b.beam_vector, b.polar_vector
-
-        cell = c.cell
-        if cell is None and c.orientation is not None:
-            cell = _cell_of(np.asarray(c.orientation))
-        if cell is not None:
-            o.user_cell = True
-            o.cell = tuple(float(x) if i < 3 else deg(float(x)) for i, x in enumerate(cell))
-        if c.misset_deg == "random":
-            o.misset_mode = -1
-        elif c.misset_deg is not None:
-            o.misset_mode = 1
-            o.misset = tuple(deg(float(x)) for x in c.misset_deg)
-        seed = c.misset_seed if c.misset_seed is not None else int(time.time())
-        o.misset_seed = -int(seed)
-        o.Na, o.Nb, o.Nc = (float(x) for x in c.n_cells)
-        o.sample_x, o.sample_y, o.sample_z = (float(x) / 1000 for x in c.size_mm)
-        o.shape = _SHAPES[c.shape]
-        o.fudge = float(c.fudge)
-        o.mosaic_spread = -1.0 if c.mosaic_spread_deg is None else deg(float(c.mosaic_spread_deg))
-        o.mosaic_domains = -1 if c.mosaic_domains is None else int(c.mosaic_domains)
-        o.mosaic_seed = -int(c.mosaic_seed)
-        o.phi0 = deg(float(c.phi_start_deg))
-        o.osc = -1.0 if c.osc_deg is None else deg(float(c.osc_deg))
-        o.spindle = c.spindle_axis
-        o.default_F = float(c.default_F)
-        o.water_size = float(c.water_size_um) / 1e6
-        o.interpolate = 2 if c.interpolate is None else int(bool(c.interpolate))
-
-        o.oversample = -1 if s.oversample is None else int(s.oversample)
-        o.oversample_thick, o.oversample_polar, o.oversample_omega = (
-            bool(s.oversample_thick), bool(s.oversample_polar), bool(s.oversample_omega))
-        o.phisteps = -1 if s.phisteps is None else int(s.phisteps)
-        o.phistep = -1.0 if s.phistep_deg is None else deg(float(s.phistep_deg))
-        o.dispsteps = -1 if s.dispsteps is None else int(s.dispsteps)
-        o.hdivsteps = -1 if s.hdivsteps is None else int(s.hdivsteps)
-        o.vdivsteps = -1 if s.vdivsteps is None else int(s.vdivsteps)
-        o.corrected = bool(self.corrected)
-        o.exact_math = bool(self.exact_math)
-        return o
+        return self._request_without_files().options
 
     def to_request(self) -> Request:
         """The :class:`options.Request` the CLI would build: native Options plus input files.
@@ -700,20 +815,10 @@ class SimulationConfig:
         The mask file's pixels are read here (its header geometry is not applied: the config
         already holds the resolved geometry).
         """
-        req = Request(options=self.to_options())
-        req.hkl = self.hkl_file
-        req.mtz_column = self.mtz_column
-        req.mat = self.crystal.matrix_file
-        if self.dump_file is not None:
-            req.dump = self.dump_file
-        req.sourcefile = self.sourcefile
-        req.mask = self.mask_file
+        req = self._request_without_files()
         if self.mask_file is not None:
             from .io import read_smv
             req.mask_image = read_smv(self.mask_file)
-        req.seed = -(self.noise_seed if self.noise_seed is not None else int(time.time()))
-        req.adc = float(self.adc)
-        req.precision = self.precision
         return req
 
     # -- command line --------------------------------------------------------------------------
@@ -729,87 +834,18 @@ class SimulationConfig:
     @classmethod
     def from_request(cls, req: Request) -> "SimulationConfig":
         """Typed config from a parsed :class:`options.Request` (the inverse of :meth:`to_request`)."""
-        o = req.options
-        nan_none = lambda v, conv=_from_mm: None if math.isnan(v) else conv(v)  # noqa: E731
-        if o.detector_mu < 0:
-            absorption = None
-        elif o.detector_mu == 0:
-            absorption = math.inf
-        else:
-            absorption = _invert(o.detector_mu, lambda x: 1.0 / (x * 1e-6), 1.0 / o.detector_mu / 1e-6)
-        roi = (o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax)
-        det = DetectorConfig(
-            fpixels=o.fpixels or None, spixels=o.spixels or None,
-            pixel_size_mm=_from_mm(o.pixel_size), detsize_f_mm=_from_mm(o.detsize_f),
-            detsize_s_mm=_from_mm(o.detsize_s), distance_mm=_from_mm(o.distance),
-            close_distance_mm=nan_none(o.close_distance), beam_center_x_mm=nan_none(o.Xbeam),
-            beam_center_y_mm=nan_none(o.Ybeam), xclose_mm=nan_none(o.Xclose), yclose_mm=nan_none(o.Yclose),
-            orgx_px=nan_none(o.ORGX, float), orgy_px=nan_none(o.ORGY, float),
-            pivot={v: k for k, v in _PIVOTS.items()}[o.pivot],
-            convention={v: k for k, v in _CONVENTIONS.items()}[o.convention],
-            fdet_vector=tuple(o.fdet), sdet_vector=tuple(o.sdet), odet_vector=tuple(o.odet),
-            twotheta_axis=tuple(o.twotheta_axis),
-            rotx_deg=_from_rad(o.detector_rotx), roty_deg=_from_rad(o.detector_roty),
-            rotz_deg=_from_rad(o.detector_rotz), twotheta_deg=_from_rad(o.twotheta),
-            curved=o.curved_detector, point_pixel=o.point_pixel,
-            roi=None if roi == (-1, -1, -1, -1) else roi,
-            thickness_um=_invert(o.detector_thick, lambda x: x * 1e-6, o.detector_thick / 1e-6),
-            absorption_length_um=absorption,
-            thicksteps=None if o.detector_thicksteps < 0 else o.detector_thicksteps)
-        beam = BeamConfig(
-            wavelength_A=_invert(o.lambda0, lambda x: x / 1.0e10, o.lambda0 * 1e10),
-            dispersion_percent=_invert(o.dispersion, lambda x: x / 100.0, o.dispersion * 100),
-            hdivrange_mrad=_opt_unset(o.hdivrange, _from_mm), hdivstep_mrad=_opt_unset(o.hdivstep, _from_mm),
-            vdivrange_mrad=_opt_unset(o.vdivrange, _from_mm), vdivstep_mrad=_opt_unset(o.vdivstep, _from_mm),
-            round_div=o.round_div, fluence_per_m2=o.fluence, flux_per_s=o.flux, exposure_s=o.exposure,
-            beamsize_mm=_invert(o.beamsize, lambda x: x / 1000, o.beamsize * 1000),
-            polarization=o.polarization, nopolar=o.nopolar,
-            dmin_A=_invert(o.dmin, lambda x: x * 1e-10, o.dmin / 1e-10),
-            beam_vector=tuple(o.beam), polar_vector=tuple(o.polar))
-        cell = None
-        if o.user_cell:
-            cell = tuple(v if i < 3 else _from_rad(v) for i, v in enumerate(o.cell))
-        misset = None
-        if o.misset_mode < 0:
-            misset = "random"
-        elif o.misset_mode > 0:
-            misset = tuple(_from_rad(v) for v in o.misset)
-        sample = lambda v: _invert(v, lambda x: x / 1000, v * 1000)  # noqa: E731
-        crystal = CrystalConfig(
-            cell=cell, matrix_file=req.mat, misset_deg=misset, misset_seed=-o.misset_seed,
-            n_cells=(int(o.Na), int(o.Nb), int(o.Nc)),
-            size_mm=(sample(o.sample_x), sample(o.sample_y), sample(o.sample_z)),
-            shape={v: k for k, v in _SHAPES.items()}[o.shape], fudge=o.fudge,
-            mosaic_spread_deg=_opt_unset(o.mosaic_spread, _from_rad),
-            mosaic_domains=None if o.mosaic_domains < 0 else o.mosaic_domains,
-            mosaic_seed=-o.mosaic_seed, phi_start_deg=_from_rad(o.phi0),
-            osc_deg=_opt_unset(o.osc, _from_rad), spindle_axis=tuple(o.spindle),
-            default_F=o.default_F,
-            water_size_um=_invert(o.water_size, lambda x: x / 1e6, o.water_size * 1e6),
-            interpolate=None if o.interpolate > 1 else bool(o.interpolate))
-        sampling = SamplingConfig(
-            oversample=None if o.oversample <= 0 else o.oversample,
-            oversample_thick=o.oversample_thick, oversample_polar=o.oversample_polar,
-            oversample_omega=o.oversample_omega,
-            phisteps=None if o.phisteps < 0 else o.phisteps,
-            phistep_deg=_opt_unset(o.phistep, _from_rad),
-            dispsteps=None if o.dispsteps < 0 else o.dispsteps,
-            hdivsteps=None if o.hdivsteps < 0 else o.hdivsteps,
-            vdivsteps=None if o.vdivsteps < 0 else o.vdivsteps)
-        return cls(detector=det, beam=beam, crystal=crystal, sampling=sampling, hkl_file=req.hkl,
-                   mtz_column=req.mtz_column, dump_file=req.dump,
-                   sourcefile=req.sourcefile, mask_file=req.mask, noise_seed=-req.seed, adc=req.adc,
-                   precision=req.precision, corrected=o.corrected,
-                   exact_math=bool(o.exact_math))
+        values: Dict[str, Dict[str, Any]] = {g: {} for g in _CLASS_NAMES}
+        for f in FIELDS:
+            values[f.group][f.name] = _from_native(f, req)
+        groups = {"detector": DetectorConfig, "beam": BeamConfig, "crystal": CrystalConfig, "sampling": SamplingConfig}
+        return cls(**{g: c(**values[g]) for g, c in groups.items()}, **values["run"])
 
     def to_cli_args(self) -> List[str]:
         """nanoBragg arguments that :func:`options.parse_args` turns into the same native Options.
 
-        The order matters and is chosen for the C's side effects: vectors (which select the
-        custom convention) before the convention flag, ``-twotheta_axis`` (which also reads a
-        two-theta angle) before ``-twotheta``, ``-detector_abs`` (which may zero the thickness)
-        before ``-detector_thick``, ``-pivot`` after everything that sets a pivot, and
-        ``-misset_seed`` last (followed by three tokens it would also read misset angles, Q13).
+        The fields are stated in the option table's order, chosen for the C's side effects (see
+        :data:`option_table.FIELDS`); with a mask, whose header sets the geometry, the geometry
+        is restated in full.
 
         Raises ValueError for settings with no command-line form (``crystal.orientation``,
         ``structure_factors``).
@@ -820,153 +856,8 @@ class SimulationConfig:
         if self.structure_factors is not None:
             raise ValueError("structure_factors (an in-memory table) has no nanoBragg option; "
                              "write it as an HKL file and set hkl_file")
-        d, b, c, s = self.detector, self.beam, self.crystal, self.sampling
-        D = _DEFAULTS
-        o = self.to_options()
         args: List[str] = []
-        add = lambda flag, *vals: args.extend([flag, *(_num(v) for v in vals)])  # noqa: E731
-        header = self.mask_file is not None  # the mask's header sets geometry: restate all of it
-        if self.mask_file is not None:
-            args += ["-mask", self.mask_file]
-        # inputs
-        if c.cell is not None or c.orientation is not None:
-            add("-cell", *c.cell)
-        if c.matrix_file is not None:
-            args += ["-mat", c.matrix_file]
-        if self.hkl_file is not None:
-            args += ["-hkl", self.hkl_file]
-        if self.mtz_column is not None:
-            args += ["-mtz_column", self.mtz_column]
-        if self.dump_file is not None and self.dump_file != "Fdump.bin":
-            args += ["-dump", self.dump_file]
-        if self.sourcefile is not None:
-            args += ["-sourcefile", self.sourcefile]
-        if c.default_F != 0.0:
-            add("-default_F", c.default_F)
-        # crystal
-        add("-Na", c.n_cells[0]), add("-Nb", c.n_cells[1]), add("-Nc", c.n_cells[2])
-        if c.misset_deg == "random":
-            args += ["-misset", "random"]
-        elif c.misset_deg is not None:
-            add("-misset", *c.misset_deg)
-        for axis, v in zip("xyz", c.size_mm):
-            if v != 0.0:
-                add(f"-sample_{axis}", v)
-        if c.shape != "square":
-            args.append(_SHAPE_FLAGS[_SHAPES[c.shape]])
-        if c.fudge != 1.0:
-            add("-fudge", c.fudge)
-        if c.mosaic_spread_deg is not None:
-            add("-mosaic_spread", c.mosaic_spread_deg)
-        if c.mosaic_domains is not None:
-            add("-mosaic_domains", c.mosaic_domains)
-        if o.mosaic_seed != D.mosaic_seed:
-            add("-mosaic_seed", c.mosaic_seed)
-        if o.phi0 != D.phi0 or header:
-            add("-phi", c.phi_start_deg)
-        if c.osc_deg is not None:
-            add("-osc", c.osc_deg)
-        if s.phistep_deg is not None:
-            add("-phistep", s.phistep_deg)
-        if s.phisteps is not None:
-            add("-phisteps", s.phisteps)
-        if c.water_size_um != 0.0:
-            add("-water", c.water_size_um)
-        if c.interpolate is not None:
-            args.append("-interpolate" if c.interpolate else "-nointerpolate")
-        # beam
-        if o.lambda0 != D.lambda0 or header:
-            add("-lambda", b.wavelength_A)
-        if b.dispersion_percent != 0.0:
-            add("-dispersion", b.dispersion_percent)
-        for name, v in (("-hdivrange", b.hdivrange_mrad), ("-hdivstep", b.hdivstep_mrad),
-                        ("-vdivrange", b.vdivrange_mrad), ("-vdivstep", b.vdivstep_mrad),
-                        ("-dispsteps", s.dispsteps), ("-hdivsteps", s.hdivsteps), ("-vdivsteps", s.vdivsteps)):
-            if v is not None:
-                add(name, v)
-        if not b.round_div:
-            args.append("-square_div")
-        if o.fluence != D.fluence:
-            add("-fluence", b.fluence_per_m2)
-        if b.flux_per_s != 0.0:
-            add("-flux", b.flux_per_s)
-        if b.exposure_s != 1.0:
-            add("-exposure", b.exposure_s)
-        if o.beamsize != D.beamsize:
-            add("-beamsize", b.beamsize_mm)
-        if b.polarization != 0.0:
-            add("-polar", b.polarization)
-        if b.nopolar:
-            args.append("-nopolar")
-        if b.dmin_A != 0.0:
-            add("-dmin", b.dmin_A)
-        # detector: vectors first (each selects CUSTOM), then the convention, then numbers
-        for flag, attr in (("-fdet_vector", "fdet"), ("-sdet_vector", "sdet"), ("-odet_vector", "odet"),
-                           ("-beam_vector", "beam"), ("-polar_vector", "polar"), ("-spindle_axis", "spindle"),
-                           ("-twotheta_axis", "twotheta_axis")):
-            if tuple(getattr(o, attr)) != tuple(getattr(D, attr)):
-                add(flag, *_user_vec(self, attr))
-        if d.convention == "custom":
-            if not any(a in args for a in ("-fdet_vector", "-sdet_vector", "-odet_vector", "-beam_vector",
-                                           "-polar_vector", "-spindle_axis", "-twotheta_axis")):
-                args += ["-pix0_vector", "0", "0", "0"]  # selects CUSTOM and is otherwise ignored (Q12)
-        else:
-            args.append("-" + d.convention)
-        if d.fpixels is not None:
-            add("-detpixels_f", d.fpixels)
-        if d.spixels is not None:
-            add("-detpixels_s", d.spixels)
-        if o.pixel_size != D.pixel_size or header:
-            add("-pixel", d.pixel_size_mm)
-        if o.detsize_f != D.detsize_f or header:
-            add("-detsize_f", d.detsize_f_mm)
-        if o.detsize_s != D.detsize_s or header:
-            add("-detsize_s", d.detsize_s_mm)
-        if o.distance != D.distance or header:
-            add("-distance", d.distance_mm)
-        for flag, v in (("-close_distance", d.close_distance_mm), ("-Xbeam", d.beam_center_x_mm),
-                        ("-Ybeam", d.beam_center_y_mm), ("-Xclose", d.xclose_mm), ("-Yclose", d.yclose_mm),
-                        ("-ORGX", d.orgx_px), ("-ORGY", d.orgy_px)):
-            if v is not None:
-                add(flag, v)
-        for flag, v in (("-detector_rotx", d.rotx_deg), ("-detector_roty", d.roty_deg), ("-detector_rotz", d.rotz_deg)):
-            if v != 0.0:
-                add(flag, v)
-        if d.twotheta_deg != 0.0 or "-twotheta_axis" in args:
-            add("-twotheta", d.twotheta_deg)
-        if d.curved:
-            args.append("-curved_det")
-        if d.point_pixel:
-            args.append("-point_pixel")
-        if d.roi is not None:
-            add("-roi", *d.roi)
-        if d.absorption_length_um is not None:
-            args += ["-detector_abs", "inf" if math.isinf(d.absorption_length_um) else _num(d.absorption_length_um)]
-        if o.detector_thick != 0.0:
-            add("-detector_thick", d.thickness_um)
-        if d.thicksteps is not None:
-            add("-detector_thicksteps", d.thicksteps)
-        # sampling
-        if s.oversample is not None:
-            add("-oversample", s.oversample)
-        for flag, on in (("-oversample_thick", s.oversample_thick), ("-oversample_polar", s.oversample_polar),
-                         ("-oversample_omega", s.oversample_omega)):
-            if on:
-                args.append(flag)
-        # run settings
-        if self.corrected:
-            args.append("-corrected")
-        if self.exact_math:
-            args.append("-exact_math")
-        if self.precision != "double":
-            args += ["-precision", self.precision]
-        if self.adc != 40.0:
-            add("-adc", self.adc)
-        if self.noise_seed is not None:
-            add("-seed", self.noise_seed)
-        args += ["-pivot", d.pivot]
-        if c.misset_seed is not None:
-            add("-misset_seed", c.misset_seed)
+        _emit(self, args, header=self.mask_file is not None)
         return args
 
     # -- SMV headers ---------------------------------------------------------------------------
@@ -1004,23 +895,12 @@ class SimulationConfig:
         return dataclasses.replace(new, **keep)
 
     def _request_without_files(self) -> Request:
-        req = Request(options=self.to_options())
-        req.hkl, req.mat, req.sourcefile, req.mask = (self.hkl_file, self.crystal.matrix_file,
-                                                      self.sourcefile, self.mask_file)
-        req.mtz_column = self.mtz_column
-        if self.dump_file is not None:
-            req.dump = self.dump_file
-        req.seed = -(self.noise_seed if self.noise_seed is not None else int(time.time()))
-        if self.crystal.misset_seed is None:
-            req.options.misset_seed = -int(time.time())
-        req.adc, req.precision = self.adc, self.precision
+        """The Request of this config (Options and file names), without reading any file."""
+        req = Request()
+        _fill_native(self, req)
+        if self.noise_seed is None:
+            req.seed = -int(time.time())  # the C's default: the clock
         return req
-
-
-def _user_vec(cfg: SimulationConfig, attr: str) -> Vec3:
-    d, b, c = cfg.detector, cfg.beam, cfg.crystal
-    return {"fdet": d.fdet_vector, "sdet": d.sdet_vector, "odet": d.odet_vector, "beam": b.beam_vector,
-            "polar": b.polar_vector, "spindle": c.spindle_axis, "twotheta_axis": d.twotheta_axis}[attr]
 
 
 def _cell_of(axes: np.ndarray) -> Tuple[float, ...]:

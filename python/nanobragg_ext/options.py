@@ -3,9 +3,10 @@
 nanoBragg.c examines every token that starts with ``-`` against every handler in a fixed order,
 matching by substring (``strstr``), sometimes with an exact length, and several handlers may fire
 for one token (``-twotheta_axis`` also sets ``-twotheta``; ``-misset_seed`` also sets ``-misset``).
-This module reproduces that table exactly (BEHAVIOUR.md section 3) and fills a :class:`Request`.
-Where the C silently misreads (a missing or non-numeric value, an unknown option) we raise
-:class:`OptionError` with a message naming the option instead.
+This module runs the option table of :mod:`option_table` in that way (BEHAVIOUR.md section 3)
+and fills a :class:`Request`. Where the C silently misreads (a missing or non-numeric value, an
+unknown option) or the value is outside its field's valid range (README, Bad input) we raise
+:class:`OptionError` with one line naming the option and the reason.
 """
 from __future__ import annotations
 
@@ -14,17 +15,13 @@ import time
 
 TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
 if TYPE_CHECKING:
-    from typing import Callable, List, Optional
+    from typing import List, Optional
 
 from . import _core
+from .option_table import ALL_OPTIONS, DEG, FIELD, KNOWN_SPELLINGS, MM, RTD, SHAPES, Field, Option
 
-# The C's constant: RTD = 180.0*M_1_PI, with M_1_PI correctly rounded.
-RTD = 180.0 * 0.318309886183790671538
-
-# Unit conversions written exactly as the C writes them (a division is not a multiplication
-# by the reciprocal in floating point, and parity is bit-level).
-mm = lambda x: x / 1000.0  # noqa: E731
-deg = lambda x: x / RTD  # noqa: E731
+mm = MM.to_native
+deg = DEG.to_native
 
 
 class OptionError(ValueError):
@@ -43,7 +40,7 @@ class Request:
         self.options = _core.Options() if options is None else options
         self.hkl: Optional[str] = None
         self.mat: Optional[str] = None
-        self.dump = "Fdump.bin"
+        self.dump = FIELD["run.dump_file"].default
         self.img: Optional[str] = None
         self.mask: Optional[str] = None
         self.sourcefile: Optional[str] = None
@@ -57,13 +54,13 @@ class Request:
         self.write_noise = True
         self.intfile_scale = 0.0
         self.pgm_scale = 0.0
-        self.adc = 40.0
+        self.adc = FIELD["run.adc"].default
         self.seed = 0
         self.printout = False
         self.printout_pixel = (-1, -1)
         self.progress = True
         self.coherent = False
-        self.precision = "double"
+        self.precision = FIELD["run.precision"].default
         self.device = "cpu"
         self.threads = 0
         self.pngfile: Optional[str] = None
@@ -74,99 +71,124 @@ class Request:
         return "Request(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
-def _number(text: str, option: str, kind: Callable = float) -> float:
+INT_LIMIT = 2**31 - 1  # the C reads counts and seeds with atoi (a C int)
+
+
+def _number(text: str, option: str, kind="real"):
+    """text as a finite float, or an int when kind is "int" (or int); OptionError naming the option if not."""
     try:
         value = float(text)
     except ValueError:
         raise OptionError(f"option {option}: '{text}' is not a number") from None
-    if kind is int:
+    if kind == "int" or kind is int:
         if not math.isfinite(value) or value != int(value):
             raise OptionError(f"option {option}: '{text}' is not an integer")
+        if abs(value) > INT_LIMIT:
+            raise OptionError(f"option {option}: '{text}' is out of range (at most {INT_LIMIT} in size)")
         return int(value)
     if not math.isfinite(value):
         raise OptionError(f"option {option}: '{text}' is not a finite number")
     return value
 
 
-class _Handler:
-    """One entry of the C's option table."""
+def _refuse(option: str, reason: str, text) -> None:
+    raise OptionError(f"option {option}: {reason}, got {text}")
 
-    __slots__ = ("names", "nvalues", "action", "length", "exact", "stop", "greater_len", "value_count")
 
-    def __init__(self, names: tuple, nvalues: int, action: Callable, length: Optional[int] = None,
-                 exact: bool = False, stop: bool = False, greater_len: Optional[int] = None,
-                 value_count: Optional[Callable] = None) -> None:
-        self.names = names              # substrings (or exact names when exact=True)
-        self.nvalues = nvalues          # values the C requires after the token
-        self.action = action            # action(req, values, token)
-        self.length = length            # the C's extra strlen() test
-        self.exact = exact
-        self.stop = stop                # the C 'continue's after this handler
-        self.greater_len = greater_len  # strlen(token) > n
-        self.value_count = value_count  # how many following tokens are values (default nvalues)
+def _store(req: Request, field: Field, value, component=None) -> None:
+    """Set a field's native home (an Options attribute, or a Request attribute for "req.x")."""
+    target, name = (req, field.native[4:]) if field.native[:4] == "req." else (req.options, field.native)
+    if component is not None:
+        name = name[component]
+    setattr(target, name, value)
 
-    def matches(self, token: str) -> bool:
-        if self.exact:
-            hit = token in self.names
+
+def _value(field: Field, text: str, tok: str, kind=None):
+    """One token converted for field: checked against the field's range, then to native units."""
+    kind = kind or ("int" if field.kind in ("int", "n_cells", "seed") else "real")
+    x = _number(text, tok, kind)
+    if field.cli_check or x > 0:  # values <= 0 the C takes as "not given" (or one cell)
+        reason = field.range.reason(x)
+        if reason:
+            _refuse(tok, reason + (f" ({field.unit.name})" if field.unit.name else ""), text)
+    if field.kind == "seed":
+        return -x
+    return x if kind == "int" else field.unit.to_native(x)
+
+
+def _set_fields(opt: Option, req: Request, v: List[str], tok: str) -> None:
+    """The common action: the option's values converted into each field it sets."""
+    for target in opt.sets:
+        path, _, comp = target.partition(":")
+        field = FIELD[path]
+        if field.kind == "text":
+            _store(req, field, v[0])
+        elif field.kind == "choice":
+            if v[0] not in field.choices:
+                raise OptionError(f"option {tok}: expected {_words(field.choices)}, got '{v[0]}'")
+            _store(req, field, field.choices[v[0]])
+        elif field.kind == "vec3":
+            vec = tuple(_number(x, tok) for x in v[:3])
+            if field.nonzero and not any(vec):
+                _refuse(tok, "a zero-length vector has no direction", " ".join(v[:3]))
+            _store(req, field, vec)
         else:
-            hit = any(n in token for n in self.names)
-        if hit and self.length is not None and len(token) != self.length:
-            return False
-        if hit and self.greater_len is not None and len(token) <= self.greater_len:
-            return False
-        return hit
+            _store(req, field, _value(field, v[0], tok, opt.kind), int(comp) if comp else None)
+    if opt.pivot is not None:
+        req.options.pivot = getattr(_core.Pivot, opt.pivot)
+    if opt.convention is not None:
+        req.options.convention = getattr(_core.Convention, opt.convention)
 
 
-def _set(attr: str, conv: Callable = float, pivot=None):
-    """Handler setting options.attr from one value; conv is int, float or a unit conversion."""
-    def action(req, v, tok):
-        if conv is int:
-            value = _number(v[0], tok, int)
-        else:
-            value = _number(v[0], tok)
-            if conv is not float:
-                value = conv(value)
-        setattr(req.options, attr, value)
-        if pivot is not None:
-            req.options.pivot = pivot
-    return action
+def _words(choices) -> str:
+    names = [f"'{c}'" for c in choices]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _positive(handler: Callable) -> Callable:
-    """Wrap a one-value handler so a zero or negative value is an error naming the option."""
-    def action(req, v, tok):
-        if _number(v[0], tok) <= 0:
-            raise OptionError(f"option {tok}: must be positive, got {v[0]}")
-        handler(req, v, tok)
-    return action
+def _set_flag(opt: Option, req: Request, v, tok: str) -> None:
+    """A flag: each boolean field on (or off for action "off"); a convention flag selects it."""
+    on = opt.action != "off"
+    for target in opt.sets:
+        field = FIELD[target]
+        if field.kind == "bool":
+            _store(req, field, int(on) if field.name == "interpolate" else on)
+    if opt.pivot is not None:
+        req.options.pivot = getattr(_core.Pivot, opt.pivot)
+    if opt.convention is not None:
+        req.options.convention = getattr(_core.Convention, opt.convention)
 
 
-def _setreq(attr: str, conv: Callable = float):
-    def action(req, v, tok):
-        setattr(req, attr, _number(v[0], tok, conv))
-    return action
+def check_cell(cell) -> str:
+    """Why six cell numbers (a b c in A, angles in degrees; b, c = 0 mean a, angles 0 mean 90)
+    describe no cell ('' when they do)."""
+    a, b, c = cell[:3]
+    if not a > 0:
+        return f"a must be positive (A), got {a:g}"
+    if b < 0 or c < 0:
+        return f"b and c must not be negative (A), got {b:g} {c:g}"
+    angles = [90.0 if x == 0 else x for x in cell[3:]]
+    for name, x in zip(("alpha", "beta", "gamma"), angles):
+        if not 0 < x < 180:
+            return f"{name} must be between 0 and 180 degrees, got {x:g}"
+    ca, cb, cg = (math.cos(x / RTD) for x in angles)
+    if 1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg <= 1e-12:
+        return "no cell has the angles " + " ".join(f"{x:g}" for x in angles) + " (its volume is zero or imaginary)"
+    return ""
 
 
-def _vector(attr: str):
-    def action(req, v, tok):
-        req.options.convention = _core.Convention.CUSTOM
-        setattr(req.options, attr, tuple(_number(x, tok) for x in v[:3]))
-    return action
-
-
-def _flag(attr: str, value, on_options: bool = True):
-    def action(req, v, tok):
-        setattr(req.options if on_options else req, attr, value)
-    return action
-
-
-def _cell(req, v, tok):
+def _cell(opt, req, v, tok):
+    if not v:
+        raise OptionError(f"option {tok}: needs at least the cell length a (reading stops at a token starting with '-')")
     o = req.options
-    o.user_cell = True
     cell = list(o.cell)
     for i, text in enumerate(v[:6]):
         x = _number(text, tok)
         cell[i] = x if i < 3 else deg(x)
+    given = [cell[i] if i < 3 else cell[i] * RTD for i in range(6)]
+    reason = check_cell([float(_number(t, tok)) for t in v] + given[len(v):])
+    if reason:
+        raise OptionError(f"option {tok}: {reason}")
+    o.user_cell = True
     o.cell = tuple(cell)
 
 
@@ -177,264 +199,129 @@ def _cell_count(args: List[str], i: int) -> int:
     return n
 
 
-def _misset_random(req, v, tok):
+def _misset_random(opt, req, v, tok):
     req.options.misset_mode = -1
 
 
-def _misset_angles(req, v, tok):
+def _misset_angles(opt, req, v, tok):
     o = req.options
     # The C's atof turns non-numbers into 0 here; only -misset_seed reaches that (Q13).
     vals = []
     for x in v[:3]:
         try:
-            vals.append(float(x))
-        except ValueError:
-            if "-misset_seed" in tok:
-                vals.append(0.0)
-            else:
-                raise OptionError(f"option {tok}: '{x}' is not a number") from None
+            vals.append(_number(x, tok))
+        except OptionError:
+            if "-misset_seed" not in tok:
+                raise
+            vals.append(0.0)
     o.misset_mode = 1
     o.misset = tuple(deg(a) for a in vals)
 
 
-def _sizes(axes: str):
-    def action(req, v, tok):
-        value = _number(v[0], tok) / 1000
-        for a in axes:
-            setattr(req.options, "sample_" + a, value)
-    return action
-
-
-def _convention(conv, pivot):
-    def action(req, v, tok):
-        req.options.convention = conv
-        req.options.pivot = pivot
-    return action
-
-
-def _pivot(req, v, tok):
+def _choose_pivot(opt, req, v, tok):
     if "sample" in v[0]:
         req.options.pivot = _core.Pivot.SAMPLE
     if "beam" in v[0]:
         req.options.pivot = _core.Pivot.BEAM
 
 
-def _detector_abs(req, v, tok):
+def _pix0(opt, req, v, tok):
+    for x in v[:3]:
+        _number(x, tok)
+    req.options.convention = _core.Convention.CUSTOM
+
+
+def _detector_abs(opt, req, v, tok):
     if "inf" in v[0] or _number(v[0], tok) == 0.0:
         req.options.detector_thick = 0.0
         req.options.detector_mu = 0.0
-    else:
-        req.options.detector_mu = 1.0 / (_number(v[0], tok) * 1e-6)
+        return
+    x = _number(v[0], tok)
+    if x < 0:
+        _refuse(tok, "an attenuation length must be positive (um; inf or 0: none)", v[0])
+    req.options.detector_mu = 1.0 / (x * 1e-6)
 
 
-def _energy(req, v, tok):
+def _from_energy(opt, req, v, tok):
     e = _number(v[0], tok)
     if e <= 0:
-        raise OptionError(f"option {tok}: energy must be positive, got {v[0]}")
+        _refuse(tok, "energy must be positive (eV)", v[0])
+    wavelength = FIELD["beam.wavelength_A"]
+    reason = wavelength.range.reason(12398.42 / e)
+    if reason:
+        _refuse(tok, f"the wavelength 12398.42 / energy {reason} (A)", v[0])
     req.options.lambda0 = (12398.42 / e) / 1.0e10
 
 
-def _roi(req, v, tok):
+def _set_roi(opt, req, v, tok):
     o = req.options
-    o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax = (_number(x, tok, int) for x in v[:4])
+    o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax = (_number(x, tok, "int") for x in v[:4])
 
 
-def _both(attr_a: str, attr_b: str, conv: Callable = float):
-    def action(req, v, tok):
-        value = _number(v[0], tok, int if conv is int else float)
-        if conv not in (int, float):
-            value = conv(value)
-        setattr(req.options, attr_a, value)
-        setattr(req.options, attr_b, value)
+def _polar(opt, req, v, tok):
+    _set_fields(opt, req, v, tok)
+    req.options.nopolar = False
+
+
+def _shape(name: str):
+    def action(opt, req, v, tok):
+        req.options.shape = SHAPES[name]
     return action
 
 
-def _filename(attr: str, also=None):
-    def action(req, v, tok):
-        setattr(req, attr, v[0])
+def _request(attr: str, value=None, also=None, kind=None):
+    """An action setting a Request attribute: to value, or from the option's one value."""
+    def action(opt, req, v, tok):
+        setattr(req, attr, value if value is not None else (v[0] if kind is None else _number(v[0], tok, kind)))
         if also:
             setattr(req, also[0], also[1])
     return action
 
 
-def _seed(attr: str, on_options: bool):
-    def action(req, v, tok):
-        setattr(req.options if on_options else req, attr, -_number(v[0], tok, int))
-    return action
+def _set_printout_pixel(opt, req, v, tok):
+    req.printout_pixel = (_number(v[0], tok, "int"), _number(v[1], tok, "int"))
 
 
-def _shape(value: int):
-    return _flag("shape", value)
+def _device(opt, req, v, tok):
+    if v[0] not in ("cpu", "cuda", "auto"):
+        raise OptionError(f"option -device: expected 'cpu', 'cuda' or 'auto', got '{v[0]}'")
+    req.device = v[0]
 
 
-def _printout_pixel(req, v, tok):
-    req.printout_pixel = (_number(v[0], tok, int), _number(v[1], tok, int))
+def _threads(opt, req, v, tok):
+    n = _number(v[0], tok, "int")
+    if n < 0:
+        _refuse(tok, "must be >= 0 (0: all cores)", v[0])
+    req.threads = n
 
 
-_P = _core.Pivot
-_C = _core.Convention
-
-# The handler table in nanoBragg.c's order (L505-L1116).
-HANDLERS: List[_Handler] = [
-    _Handler(("-Na",), 1, _set("Na", int), stop=True),
-    _Handler(("-Nb",), 1, _set("Nb", int), stop=True),
-    _Handler(("-Nc",), 1, _set("Nc", int), stop=True),
-    _Handler(("-N",), 1, lambda r, v, t: [setattr(r.options, a, _number(v[0], t, int)) for a in ("Na", "Nb", "Nc")],
-             exact=True, stop=True),
-    _Handler(("-cell",), 1, _cell, value_count=_cell_count),
-    _Handler(("-misset",), 1, _misset_random, stop=True),  # only when the value contains "rand"
-    _Handler(("-misset",), 3, _misset_angles),
-    _Handler(("-samplesize", "-sample_size"), 1, _sizes("xyz")),
-    _Handler(("-sample_thick", "-sample_x"), 1, _sizes("x")),
-    _Handler(("-sample_width", "-sample_y", "-width"), 1, _sizes("y")),
-    _Handler(("-sample_heigh", "-sample_z", "-heigh"), 1, _sizes("z")),
-    _Handler(("-xtalsize", "-xtal_size"), 1, _sizes("xyz")),
-    _Handler(("-xtal_thick", "-xtal_x"), 1, _sizes("x")),
-    _Handler(("-xtal_width", "-xtal_y", "-width"), 1, _sizes("y")),
-    _Handler(("-xtal_heigh", "-xtal_z", "-heigh"), 1, _sizes("z")),
-    _Handler(("-density", "-sample_den"), 1, lambda r, v, t: _number(v[0], t)),  # parsed, no effect
-    _Handler(("-MW",), 1, lambda r, v, t: _number(v[0], t), exact=True),        # parsed, no effect
-    _Handler(("-molec",), 1, lambda r, v, t: _number(v[0], t)),
-    _Handler(("-Xbeam",), 1, _set("Xbeam", mm, _P.BEAM)),
-    _Handler(("-Ybeam",), 1, _set("Ybeam", mm, _P.BEAM)),
-    _Handler(("-Xclose",), 1, _set("Xclose", mm, _P.SAMPLE)),
-    _Handler(("-Yclose",), 1, _set("Yclose", mm, _P.SAMPLE)),
-    _Handler(("-ORGX",), 1, _set("ORGX", float, _P.SAMPLE)),
-    _Handler(("-ORGY",), 1, _set("ORGY", float, _P.SAMPLE)),
-    _Handler(("-pivot",), 1, _pivot),
-    _Handler(("-mosflm",), 0, _convention(_C.MOSFLM, _P.BEAM)),
-    _Handler(("-xds",), 0, _convention(_C.XDS, _P.SAMPLE)),
-    _Handler(("-adxv",), 0, _convention(_C.ADXV, _P.BEAM)),
-    _Handler(("-denzo",), 0, _convention(_C.DENZO, _P.BEAM)),
-    _Handler(("-dials",), 0, _convention(_C.DIALS, _P.BEAM)),
-    _Handler(("-fdet_vector",), 3, _vector("fdet")),
-    _Handler(("-sdet_vector",), 3, _vector("sdet")),
-    _Handler(("-odet_vector",), 3, _vector("odet")),
-    _Handler(("-beam_vector",), 3, _vector("beam")),
-    _Handler(("-polar_vector",), 3, _vector("polar")),
-    _Handler(("-spindle_axis",), 3, _vector("spindle")),
-    _Handler(("-twotheta_axis",), 3, _vector("twotheta_axis")),
-    # Same as nanoBragg.c: the vector is read, selects CUSTOM, and is never used (Q12).
-    _Handler(("-pix0_vector",), 3, lambda r, v, t: [_number(x, t) for x in v[:3]] and
-             setattr(r.options, "convention", _C.CUSTOM)),
-    _Handler(("-distance",), 1, _positive(_set("distance", mm, _P.BEAM))),
-    _Handler(("-close_distance",), 1, _positive(_set("close_distance", mm, _P.SAMPLE))),
-    _Handler(("-detector_abs",), 1, _detector_abs),
-    _Handler(("-detector_thick",), 1, _set("detector_thick", lambda x: x * 1e-6), length=15),
-    _Handler(("-detector_thicksteps",), 1, _set("detector_thicksteps", int)),
-    _Handler(("-thicksteps",), 1, _set("detector_thicksteps", int)),
-    _Handler(("-twotheta",), 1, _set("twotheta", deg, _P.SAMPLE)),
-    _Handler(("-detector_rotx",), 1, _set("detector_rotx", deg)),
-    _Handler(("-detector_roty",), 1, _set("detector_roty", deg)),
-    _Handler(("-detector_rotz",), 1, _set("detector_rotz", deg)),
-    _Handler(("-detsize",), 1, _positive(_both("detsize_f", "detsize_s", mm)), length=8),
-    _Handler(("-detsize_f",), 1, _positive(_set("detsize_f", mm))),
-    _Handler(("-detsize_s",), 1, _positive(_set("detsize_s", mm))),
-    _Handler(("-detpixels",), 1, _positive(_both("fpixels", "spixels", int)), length=10),
-    _Handler(("-detpixels_f", "-detpixels_x"), 1, _positive(_set("fpixels", int))),
-    _Handler(("-detpixels_s", "-detpixels_y"), 1, _positive(_set("spixels", int))),
-    # The C needs a token after -curved_det though it reads none; we accept it last too.
-    _Handler(("-curved_det",), 0, _flag("curved_detector", True)),
-    _Handler(("-pixel",), 1, _positive(_set("pixel_size", mm))),
-    _Handler(("-point_pixel",), 0, _flag("point_pixel", True)),
-    _Handler(("-polar",), 1, lambda r, v, t: (setattr(r.options, "polarization", _number(v[0], t)),
-                                            setattr(r.options, "nopolar", False)), length=6),
-    _Handler(("-nopolar",), 0, _flag("nopolar", True)),
-    _Handler(("-oversample_thick",), 0, _flag("oversample_thick", True), stop=True),
-    _Handler(("-oversample_polar",), 0, _flag("oversample_polar", True), stop=True),
-    _Handler(("-oversample_omega",), 0, _flag("oversample_omega", True), stop=True),
-    _Handler(("-oversample",), 1, _set("oversample", int)),
-    _Handler(("-roi",), 4, _roi),
-    _Handler(("-lambda", "-wave"), 1, _positive(_set("lambda0", lambda x: x / 1.0e10))),
-    _Handler(("-energy",), 1, _energy),
-    _Handler(("-fluence",), 1, _set("fluence")),
-    _Handler(("-flux",), 1, _set("flux")),
-    _Handler(("-exposure",), 1, _set("exposure")),
-    _Handler(("-beamsize",), 1, _set("beamsize", lambda x: x / 1000)),
-    _Handler(("-mosaic",), 1, _set("mosaic_spread", deg), length=7),
-    _Handler(("-mosaici", "-mosaic_spr"), 1, _set("mosaic_spread", deg)),
-    _Handler(("-mosaic_dom",), 1, _set("mosaic_domains", int)),
-    _Handler(("-dispersion",), 1, _set("dispersion", lambda x: x / 100.0)),
-    _Handler(("-dispsteps",), 1, _set("dispsteps", int)),
-    _Handler(("-divergence",), 1, _both("hdivrange", "vdivrange", mm)),
-    _Handler(("-hdivrange",), 1, _set("hdivrange", mm)),
-    _Handler(("-vdivrange",), 1, _set("vdivrange", mm)),
-    _Handler(("-hdivstep",), 1, _set("hdivstep", mm), length=9),
-    _Handler(("-hdivsteps",), 1, _set("hdivsteps", int)),
-    _Handler(("-vdivstep",), 1, _set("vdivstep", mm), length=9),
-    _Handler(("-vdivsteps",), 1, _set("vdivsteps", int)),
-    _Handler(("-divsteps",), 1, _both("hdivsteps", "vdivsteps", int)),
-    _Handler(("-round_div",), 0, _flag("round_div", True)),
-    _Handler(("-square_div",), 0, _flag("round_div", False)),
-    _Handler(("-adc",), 1, _setreq("adc")),
-    _Handler(("-phi",), 1, _set("phi0", deg), length=4),
-    _Handler(("-osc",), 1, _set("osc", deg)),
-    _Handler(("-phistep",), 1, _set("phistep", deg), length=8),
-    _Handler(("-phisteps",), 1, _set("phisteps", int)),
-    _Handler(("-dmin",), 1, _set("dmin", lambda x: x * 1e-10)),
-    _Handler(("-mat",), 1, _filename("mat")),
-    _Handler(("-hkl",), 1, _filename("hkl")),
-    _Handler(("-default_F",), 1, _set("default_F")),
-    _Handler(("-dump",), 1, _filename("dump")),
-    _Handler(("-img",), 1, _filename("img")),
-    _Handler(("-stolout",), 1, _filename("stolout"), greater_len=7),
-    _Handler(("-stol",), 1, _filename("stol"), length=5),
-    _Handler(("-4stol",), 1, _filename("stol"), length=6),
-    _Handler(("-Q",), 1, _filename("stol"), length=2),
-    _Handler(("-sourcefile",), 1, _filename("sourcefile")),
-    _Handler(("-floatfile", "-floatimage"), 1, _filename("floatfile")),
-    _Handler(("-intfile", "-intimage"), 1, _filename("intfile")),
-    _Handler(("-pgmfile", "-pgmimage"), 1, _filename("pgmfile", ("write_pgm", True))),
-    _Handler(("-noisefile", "-noiseimage"), 1, _filename("noisefile", ("write_noise", True))),
-    _Handler(("-nonoise",), 0, _flag("write_noise", False, False)),
-    _Handler(("-nopgm",), 0, _flag("write_pgm", False, False)),
-    _Handler(("-scale",), 1, _setreq("intfile_scale")),
-    _Handler(("-pgmscale",), 1, lambda r, v, t: (setattr(r, "pgm_scale", _number(v[0], t)),
-                                               setattr(r, "write_pgm", True))),
-    _Handler(("-coherent",), 0, _flag("coherent", True, False)),
-    _Handler(("-printout",), 0, _flag("printout", True, False)),
-    _Handler(("-noprogress",), 0, _flag("progress", False, False)),
-    _Handler(("-progress",), 0, _flag("progress", True, False)),
-    _Handler(("-interpolate",), 0, _flag("interpolate", 1)),
-    _Handler(("-nointerpolate",), 0, _flag("interpolate", 0)),
-    _Handler(("-round_xtal",), 0, _shape(1)),
-    _Handler(("-square_xtal",), 0, _shape(0)),
-    _Handler(("-gauss_xtal",), 0, _shape(2)),
-    _Handler(("-binary_spots", "-tophat_spots"), 0, _shape(3)),
-    _Handler(("-fudge",), 1, _set("fudge")),
-    _Handler(("-printout_pixel",), 2, _printout_pixel),
-    _Handler(("-seed",), 1, _seed("seed", False)),
-    _Handler(("-mosaic_seed",), 1, _seed("mosaic_seed", True)),
-    _Handler(("-misset_seed",), 1, _seed("misset_seed", True)),
-    _Handler(("-water",), 1, _set("water_size", lambda x: x / 1e6)),
-]
-
-# Options of nanobragg-ext itself (not in the C). Exact names.
-EXTRA_HANDLERS: List[_Handler] = [
-    _Handler(("-mask",), 1, _filename("mask"), exact=True),  # read by the C's pre-scan
-    _Handler(("-precision",), 1, lambda r, v, t: _precision(r, v[0]), exact=True),
-    _Handler(("-device",), 1, lambda r, v, t: _device(r, v[0]), exact=True),
-    _Handler(("-threads",), 1, _setreq("threads", int), exact=True),
-    _Handler(("-pngfile",), 1, _filename("pngfile"), exact=True),
-    # Amplitude column when -hkl names an MTZ/mmCIF file (read with gemmi; structure_factors.py).
-    _Handler(("-mtz_column",), 1, _filename("mtz_column"), exact=True),
-    # The one switch for corrected physics (see README "Fidelity"): off = the C's quirks.
-    _Handler(("-corrected",), 0, _flag("corrected", True), exact=True),
-    # libm arithmetic in the C's order: float images bit-identical to nanoBragg.c.
-    _Handler(("-exact_math",), 0, _flag("exact_math", True), exact=True),
-]
+def _ignored(opt, req, v, tok):
+    _number(v[0], tok)
 
 
-def _device(req, value):
-    if value not in ("cpu", "cuda", "auto"):
-        raise OptionError(f"option -device: expected 'cpu', 'cuda' or 'auto', got '{value}'")
-    req.device = value
+# The actions the table names (option_table.OPTIONS[...].action) beyond "values -> fields".
+ACTIONS = {
+    "cell": _cell, "misset_random": _misset_random, "misset_angles": _misset_angles, "pivot": _choose_pivot,
+    "pix0": _pix0, "detector_abs": _detector_abs, "energy": _from_energy, "roi": _set_roi, "polar": _polar,
+    "ignored": _ignored, "img": _request("img"), "stol": _request("stol"), "stolout": _request("stolout"),
+    "floatfile": _request("floatfile"), "intfile": _request("intfile"),
+    "pgmfile": _request("pgmfile", also=("write_pgm", True)),
+    "noisefile": _request("noisefile", also=("write_noise", True)),
+    "nonoise": _request("write_noise", False), "nopgm": _request("write_pgm", False),
+    "scale": _request("intfile_scale", kind="real"),
+    "pgmscale": lambda o, r, v, t: (_request("pgm_scale", kind="real")(o, r, v, t), setattr(r, "write_pgm", True)),
+    "coherent": _request("coherent", True), "printout": _request("printout", True),
+    "noprogress": _request("progress", False), "progress": _request("progress", True),
+    "printout_pixel": _set_printout_pixel, "device": _device, "threads": _threads, "pngfile": _request("pngfile"),
+    "shape:round": _shape("round"), "shape:square": _shape("square"), "shape:gauss": _shape("gauss"),
+    "shape:tophat": _shape("tophat"),
+}
 
 
-def _precision(req, value):
-    if value not in ("double", "single"):
-        raise OptionError(f"option -precision: expected 'double' or 'single', got '{value}'")
-    req.precision = value
+def _action(opt: Option):
+    if opt.action in ACTIONS:
+        return ACTIONS[opt.action]
+    return _set_flag if opt.values == 0 else _set_fields
 
 
 def _is_number(token: str) -> bool:
@@ -452,9 +339,6 @@ def _is_number(token: str) -> bool:
 
 def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
-
-
-KNOWN_SPELLINGS = sorted({n for h in HANDLERS + EXTRA_HANDLERS for n in h.names})
 
 
 def apply_smv_header(options, image, flip_y: bool) -> None:
@@ -509,26 +393,28 @@ def parse_args(argv: List[str]) -> Request:
         if not tok.startswith("-") or (consumed[i] and _is_number(tok)):
             continue
         fired = False
-        for h in HANDLERS + EXTRA_HANDLERS:
-            if not h.matches(tok):
+        for opt in ALL_OPTIONS:
+            if not opt.matches(tok):
                 continue
-            if h is HANDLERS[5] and not (i + 1 < len(args) and "rand" in args[i + 1]):
+            if opt.action == "misset_random" and not (i + 1 < len(args) and "rand" in args[i + 1]):
                 continue
-            if h is HANDLERS[6] and i + 1 < len(args) and "rand" in args[i + 1]:
+            if opt.action == "misset_angles" and i + 1 < len(args) and "rand" in args[i + 1]:
                 continue
-            count = h.value_count(args, i) if h.value_count else h.nvalues
+            if (opt.values == 0 and i + opt.guard >= len(args)) or (opt.action == "cell" and i + 1 >= len(args)):
+                fired = True  # same as nanoBragg.c: -curved_det and -cell are ignored as the very last argument
+                continue
+            count = _cell_count(args, i) if opt.action == "cell" else opt.values  # same as nanoBragg.c: -cell as the very last argument is ignored
             if i + count >= len(args) and count > 0:
-                if h is HANDLERS[6] and "-misset_seed" in tok:
+                if opt.action == "misset_angles" and "-misset_seed" in tok:
                     continue  # -misset_seed with fewer than 3 following tokens: only the seed handler
                 raise OptionError(f"option {tok} needs {count} value{'s' if count > 1 else ''}")
-            values = args[i + 1:i + 1 + count]
-            h.action(req, values, tok)
-            if h is HANDLERS[6] and "-misset_seed" in tok:
+            _action(opt)(opt, req, args[i + 1:i + 1 + count], tok)
+            if opt.action == "misset_angles" and "-misset_seed" in tok:
                 count = 1  # only the seed itself belongs to -misset_seed
             for j in range(i + 1, i + 1 + count):
                 consumed[j] = True
             fired = True
-            if h.stop:
+            if opt.stop:
                 break
         if not fired and not consumed[i] and not _is_number(tok):
             import difflib  # only on this error path: it slows every start-up otherwise
@@ -540,3 +426,9 @@ def parse_args(argv: List[str]) -> Request:
         if not consumed[i] and not tok.startswith("-"):
             raise OptionError(f"unexpected argument '{tok}' (not the value of any option)")
     return req
+
+
+# The building blocks noisify's and nonBragg's hand-written tables import from here.
+from .option_handlers import (_both, _filename, _flag, _Handler, _positive, _printout_pixel, _roi,  # noqa: E402,F401
+                              _set, _setreq, _vector)
+from .option_handlers import _energy, _pivot  # noqa: E402,F401

@@ -58,7 +58,7 @@ def test_info_subcommand(tmp_path):
     (["-distance", "abc"], ["-distance", "'abc' is not a number"]),
     (["-detpixels", "0"], ["-detpixels", "must be positive"]),
     (["-pixel", "-0.1"], ["-pixel", "must be positive"]),
-    (["-lambda", "0"], ["-lambda", "must be positive"]),
+    (["-lambda", "0"], ["-lambda", "must be >= 0.0001"]),
     (["-detsize", "-5"], ["-detsize", "must be positive"]),
     (["-energy", "-1"], ["-energy", "must be positive"]),
     (["-N", "2.5"], ["-N", "not an integer"]),
