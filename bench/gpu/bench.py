@@ -8,16 +8,18 @@ the official port); it builds nothing. Sections (--only picks some):
   float32 and float64, timed with CUDA events around the render on a warm DeviceSimulator
   (median of repeats), and the official port on the same arguments, timed by the KERNEL_MS
   line its own CUDA events print (median of whole runs, one launch each);
-- small: a 512 x 512 still, one whole call from a prepared simulator (render, wait, copy to the
-  host) on the GPU against the CPU path on all cores;
+- small: a 512 x 512 still, one whole call from a prepared ``api.Simulator``: ``run(out)`` on
+  backend="cuda" (render, wait, copy into a pinned host array) against backend="cpu" on all cores;
+  also the device-array call (``run`` into a CuPy array, then the copy to the host);
 - cases: bench/run.py's five cases, GPU render (events) against CPU render (wall), both in-process.
 
 evaluations/s = pixels x sub-pixels x sources x phi steps x mosaic domains / seconds.
 
 Usage: python bench/gpu/bench.py --json FILE [--official-bin PATH] [--only big,small,cases]
-       [--budget-s S] [--quick]
+       [--budget-s S] [--quick] [--cpu-only]
 The JSON is rewritten after every section; --budget-s bounds the repeats so a time-boxed call
-still returns what was measured.
+still returns what was measured. --cpu-only runs every section with CPU stand-ins for CuPy and
+the device simulator (cpu_standin.py): a dry run of this script without a GPU, its times meaningless.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from types import SimpleNamespace
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -40,7 +43,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # for bench.run (its cases); nanobragg_ext is the installed package
 
 from bench import run as cpu_bench  # noqa: E402
-from nanobragg_ext import api, options  # noqa: E402
+from nanobragg_ext import api, options, pipeline  # noqa: E402
+from nanobragg_ext.config import SimulationConfig  # noqa: E402
 
 BIG_CELL = ["-cell", "48", "52", "56", "88", "93", "97", "-misset", "12", "-7", "25"]
 BIG_GEOMETRY = ["-N", "10", "-lambda", "1", "-distance", "300", "-pixel", "0.1"]
@@ -97,66 +101,90 @@ def corner_resolution_A(pixels: int, pixel_mm: float, distance_mm: float, lambda
     return lambda_A / (2 * math.sin(theta))
 
 
+def gpu_modules(cpu_only: bool) -> SimpleNamespace:
+    """CuPy, the DeviceSimulator class, the api backend name and the device's description: the
+    real ones, or with cpu_only the CPU stand-ins of cpu_standin.py."""
+    if cpu_only:
+        import cpu_standin  # beside this script
+
+        return SimpleNamespace(cupy=cpu_standin.cupy, DeviceSimulator=cpu_standin.DeviceSimulator,
+                               backend=cpu_standin.BACKEND, info={"device": cpu_standin.DEVICE})
+    import cupy
+
+    from nanobragg_ext import _cuda
+
+    return SimpleNamespace(cupy=cupy, DeviceSimulator=_cuda.DeviceSimulator, backend="cuda",
+                           info={"device": _cuda.device_description(0), "runtime": dict(_cuda.runtime_status())})
+
+
 def prepare(args: List[str], workdir: Path):
-    """The prepared run and mask of a command line, read in workdir (a dump file lands there)."""
+    """The native run object (``_core.Simulator``, mask included) of a command line, read in workdir."""
     old = os.getcwd()
     os.chdir(workdir)
     try:
-        req = options.parse_args(list(args))
-        prepared = api.prepare_request(req)
-        return prepared, api.mask_array(req, prepared)
+        return pipeline.load_request(options.parse_args(list(args)), write_dump=False)
     finally:
         os.chdir(old)
 
 
-def evaluations(prepared) -> int:
-    g, s = prepared.geometry, prepared.sampling
+def shape_of(sim) -> tuple:
+    g = sim.prepared.geometry
+    return (g["spixels"], g["fpixels"])
+
+
+def evaluations(sim) -> int:
+    g, s = sim.prepared.geometry, sim.prepared.sampling
     return int(g["fpixels"]) * int(g["spixels"]) * int(s["steps"])
 
 
-def gpu_render_ms(prepared, mask, precision: str, repeats: int, clock: Clock) -> dict:
+def dtype_of(precision: str):
+    return np.float32 if precision == "single" else np.float64
+
+
+def gpu_render_ms(gpu, sim, precision: str, repeats: int, clock: Clock) -> dict:
     """Median event time of renders on one warm DeviceSimulator (device array, same stream)."""
-    import cupy as cp
-
-    from nanobragg_ext import _cuda
-
-    sim = _cuda.DeviceSimulator(prepared, mask, precision)
-    dtype = np.float32 if precision == "single" else np.float64
+    cp = gpu.cupy
+    device = gpu.DeviceSimulator(sim, precision)
     stream = cp.cuda.Stream(non_blocking=True)
     with stream:
-        out = cp.full(sim.shape, np.nan, dtype=dtype)  # NaN: an unwritten pixel shows
+        out = cp.full(device.shape, np.nan, dtype=dtype_of(precision))  # NaN: an unwritten pixel shows
     start, end = cp.cuda.Event(), cp.cuda.Event()
     times = []
     t_warm = time.perf_counter()
-    sim.render(out, stream=stream)  # warm-up: module load, first launch
-    sim.wait()
+    device.render(out, stream=stream)  # warm-up: module load, first launch
+    device.wait()
     warm_s = time.perf_counter() - t_warm
     n = clock.repeats(repeats, warm_s, share=0.5)
     for _ in range(n):
         start.record(stream)
-        sim.render(out, stream=stream)
+        device.render(out, stream=stream)
         end.record(stream)
         end.synchronize()
-        sim.wait()
+        device.wait()
         times.append(cp.cuda.get_elapsed_time(start, end))
     image = cp.asnumpy(out)
     return {"ms": statistics.median(times), "ms_all": [round(t, 3) for t in times], "warm_s": round(warm_s, 3),
-            "finite": bool(np.isfinite(image).all()), "image": image, "device_bytes": sim.device_bytes}
+            "finite": bool(np.isfinite(image).all()), "image": image, "device_bytes": device.device_bytes}
 
 
-def cpu_render_s(prepared, mask, precision: str, repeats: int, clock: Clock) -> dict:
+def cpu_render_s(sim, precision: str, repeats: int, clock: Clock) -> dict:
     """Median wall time of the CPU render (all cores) into a preallocated array."""
-    out = np.empty((prepared.geometry["spixels"], prepared.geometry["fpixels"]),
-                   dtype=np.float32 if precision == "single" else np.float64)
+    out = np.empty(shape_of(sim), dtype=dtype_of(precision))
+    t = timed_calls(lambda: api.render(sim, out, precision), repeats, clock)
+    return {**t, "image": out}
+
+
+def timed_calls(call: Callable[[], object], repeats: int, clock: Clock, share: float = 0.5) -> dict:
+    """Median wall time of call() after one untimed warm-up call; as many repeats as fit in share."""
     t = time.perf_counter()
-    api.render(prepared, out, mask, precision)
+    call()
     first = time.perf_counter() - t
     times = []
-    for _ in range(clock.repeats(repeats, first, share=0.5)):
+    for _ in range(clock.repeats(repeats, first, share=share)):
         t = time.perf_counter()
-        api.render(prepared, out, mask, precision)
+        call()
         times.append(time.perf_counter() - t)
-    return {"s": statistics.median(times), "s_all": [round(x, 4) for x in times], "image": out}
+    return {"s": statistics.median(times), "s_all": [round(x, 5) for x in times]}
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> dict:
@@ -197,28 +225,29 @@ def official_runs(binary: Path, args: List[str], precision: str, repeats: int, w
 def big_section(args, clock: Clock, tmp: Path) -> dict:
     d = tmp / "big"
     d.mkdir()
-    pixels = 1024 if args.quick else 4096
+    pixels = 256 if args.quick else 4096
     dmin = corner_resolution_A(pixels, 0.1, 300.0, 1.0)
     hkl = d / "P1_big.hkl"
     n_hkl = write_p1_hkl(hkl, BIG_CELL, dmin)
     argv = ["-hkl", str(hkl)] + BIG_CELL + BIG_GEOMETRY + BIG_SAMPLING + ["-detpixels", str(pixels)] + QUIET
     out: dict = {"args": argv[2:], "hkl_reflections": n_hkl, "hkl_dmin_A": round(dmin, 3)}
+    sim = prepare(argv, d)  # one run object, both precisions
     for precision, key in (("single", "fp32"), ("double", "fp64")):
         try:
-            out[key] = big_precision(args, argv, precision, key, clock, d)
+            out[key] = big_precision(args, sim, argv, precision, key, clock, d)
         except Exception as e:  # keep the other precision's numbers
             out[key] = {"error": f"{type(e).__name__}: {e}"}
             print(f"big {key}: {out[key]['error']}", flush=True)
     return out
 
 
-def big_precision(args, argv: List[str], precision: str, key: str, clock: Clock, d: Path) -> dict:
+def big_precision(args, sim, argv: List[str], precision: str, key: str, clock: Clock, d: Path) -> dict:
     """One precision of the big case: ours, then the official port on the same arguments."""
-    prepared, mask = prepare(argv + ["-precision", precision], d)
-    evals = evaluations(prepared)
-    ours = gpu_render_ms(prepared, mask, precision, 5, clock)
+    evals = evaluations(sim)
+    ours = gpu_render_ms(args.gpu, sim, precision, 5, clock)
     row = {"evaluations": evals, "ours_ms": ours["ms"], "ours_ms_all": ours["ms_all"],
-           "ours_evals_per_s": evals / (ours["ms"] * 1e-3), "ours_finite": ours["finite"]}
+           "ours_evals_per_s": evals / (ours["ms"] * 1e-3), "ours_finite": ours["finite"],
+           "device_bytes": ours["device_bytes"]}
     if args.official_bin:
         port = official_runs(args.official_bin, argv, precision, 3, d, clock, ours["image"].shape)
         if "error" in port:
@@ -238,35 +267,38 @@ def big_precision(args, argv: List[str], precision: str, key: str, clock: Clock,
 
 
 def small_section(args, clock: Clock, tmp: Path) -> dict:
-    """512^2 still: one whole call from a prepared simulator, GPU (render, wait, copy back) vs CPU."""
-    import cupy as cp
+    """512^2 still: one whole call from a prepared api.Simulator, backend "cuda" against "cpu" (all cores).
 
-    from nanobragg_ext import _cuda
-
-    d = tmp / "small"
-    d.mkdir()
-    out: dict = {"args": SMALL_ARGS + ["-detpixels", "512"] + QUIET}
+    host call: run(out) into a pinned NumPy array (render, wait, one copy back); device call: run
+    into a CuPy array (render, wait), then its copy into the same pinned array.
+    """
+    cp = args.gpu.cupy
+    argv = SMALL_ARGS + ["-detpixels", "512"] + QUIET
+    out: dict = {"args": argv, "gpu_backend": args.gpu.backend}
+    base = SimulationConfig.from_cli_args(argv)
     for precision in ("double", "single"):
-        prepared, mask = prepare(out["args"] + ["-precision", precision], d)
-        dtype = np.float32 if precision == "single" else np.float64
-        cpu = cpu_render_s(prepared, mask, precision, 30, clock)
-        sim = _cuda.DeviceSimulator(prepared, mask, precision)
-        dev = cp.empty(sim.shape, dtype=dtype)
-        host = cp.cuda.alloc_pinned_memory(dev.nbytes)
-        host_img = np.frombuffer(host, dtype=dtype, count=dev.size).reshape(sim.shape)
-        times = []
-        for i in range(31):  # the first is the warm-up
-            t = time.perf_counter()
-            sim.render(dev)
-            sim.wait()
-            dev.get(out=host_img)
-            if i:
-                times.append(time.perf_counter() - t)
-        gpu_s = statistics.median(times)
-        out[precision] = {"cpu_s": cpu["s"], "gpu_call_s": gpu_s, "gpu_over_cpu_time": gpu_s / cpu["s"],
-                          "gpu_vs_cpu_image": agreement(host_img, cpu["image"])}
-        print(f"small 512^2 {precision}: CPU {cpu['s'] * 1e3:.2f} ms, GPU call {gpu_s * 1e3:.2f} ms "
-              f"(GPU/CPU time {gpu_s / cpu['s']:.2f})", flush=True)
+        dtype = dtype_of(precision)
+        cfg = base.replace(precision=precision)
+        cpu_sim = api.Simulator(cfg, dtype=dtype, backend="cpu")  # prepared once, all cores
+        gpu_sim = api.Simulator(cfg, dtype=dtype, backend=args.gpu.backend)  # prepared once, tables on the device
+        cpu_img = np.empty(cpu_sim.shape, dtype=dtype)
+        cpu = timed_calls(lambda: cpu_sim.run(cpu_img), 30, clock, share=0.2)
+        pinned = cp.cuda.alloc_pinned_memory(cpu_img.nbytes)
+        host_img = np.frombuffer(pinned, dtype=dtype, count=cpu_img.size).reshape(cpu_img.shape)
+        host = timed_calls(lambda: gpu_sim.run(host_img), 30, clock, share=0.2)
+        host_agreement = agreement(host_img, cpu_img)
+        dev = cp.empty(gpu_sim.shape, dtype=dtype)
+        device = timed_calls(lambda: gpu_sim.run(dev).get(out=host_img), 30, clock, share=0.2)
+        out[precision] = {"cpu_s": cpu["s"], "cpu_s_all": cpu["s_all"],
+                          "gpu_call_s": host["s"], "gpu_call_s_all": host["s_all"],
+                          "gpu_over_cpu_time": host["s"] / cpu["s"],
+                          "gpu_device_call_s": device["s"], "gpu_device_call_s_all": device["s_all"],
+                          "gpu_device_over_cpu_time": device["s"] / cpu["s"],
+                          "gpu_vs_cpu_image": host_agreement,
+                          "gpu_device_vs_cpu_image": agreement(host_img, cpu_img)}
+        print(f"small 512^2 {precision}: CPU {cpu['s'] * 1e3:.2f} ms, GPU call {host['s'] * 1e3:.2f} ms "
+              f"(GPU/CPU time {host['s'] / cpu['s']:.2f}), into a device array and copied "
+              f"{device['s'] * 1e3:.2f} ms", flush=True)
     return out
 
 
@@ -276,30 +308,37 @@ def cases_section(args, clock: Clock, tmp: Path) -> dict:
     hkl, hkl_source = cpu_bench.find_hkl(d)
     out: dict = {"hkl": hkl_source}
     for case in cpu_bench.CASES:
-        argv = case.argv(hkl, args.quick)
+        if clock.left() < 10:
+            out.setdefault("skipped", []).append(case.key)
+            continue
+        try:
+            wd = d / case.key
+            wd.mkdir()
+            sim = prepare(case.argv(hkl, args.quick), wd)  # one run object, both precisions
+        except Exception as e:
+            out[case.key] = {"error": f"{type(e).__name__}: {e}"}
+            print(f"case {case.key}: {out[case.key]['error']}", flush=True)
+            continue
         for precision in ("double", "single"):
             if clock.left() < 10:
                 out.setdefault("skipped", []).append(f"{case.key}/{precision}")
                 continue
             try:
-                out[f"{case.key}_{precision}"] = case_row(case.key, argv, precision, clock, d)
+                out[f"{case.key}_{precision}"] = case_row(args.gpu, case.key, sim, precision, clock)
             except Exception as e:  # keep the other cases' numbers
                 out[f"{case.key}_{precision}"] = {"error": f"{type(e).__name__}: {e}"}
                 print(f"case {case.key} {precision}: {type(e).__name__}: {e}", flush=True)
     return out
 
 
-def case_row(key: str, argv: List[str], precision: str, clock: Clock, d: Path) -> dict:
-    wd = d / f"{key}-{precision}"
-    wd.mkdir()
-    prepared, mask = prepare(argv + ["-precision", precision], wd)
-    evals = evaluations(prepared)
-    gpu = gpu_render_ms(prepared, mask, precision, 5, clock)
-    cpu = cpu_render_s(prepared, mask, precision, 3, clock)
-    row = {"evaluations": evals, "gpu_ms": gpu["ms"], "cpu_ms": cpu["s"] * 1e3,
-           "gpu_evals_per_s": evals / (gpu["ms"] * 1e-3), "cpu_evals_per_s": evals / cpu["s"],
-           "gpu_speedup": cpu["s"] * 1e3 / gpu["ms"], "gpu_vs_cpu_image": agreement(gpu["image"], cpu["image"])}
-    print(f"case {key:<10} {precision:<6} GPU {gpu['ms']:9.2f} ms  CPU {row['cpu_ms']:9.2f} ms  "
+def case_row(gpu, key: str, sim, precision: str, clock: Clock) -> dict:
+    evals = evaluations(sim)
+    g = gpu_render_ms(gpu, sim, precision, 5, clock)
+    cpu = cpu_render_s(sim, precision, 3, clock)
+    row = {"evaluations": evals, "gpu_ms": g["ms"], "cpu_ms": cpu["s"] * 1e3,
+           "gpu_evals_per_s": evals / (g["ms"] * 1e-3), "cpu_evals_per_s": evals / cpu["s"],
+           "gpu_speedup": cpu["s"] * 1e3 / g["ms"], "gpu_vs_cpu_image": agreement(g["image"], cpu["image"])}
+    print(f"case {key:<10} {precision:<6} GPU {g['ms']:9.2f} ms  CPU {row['cpu_ms']:9.2f} ms  "
           f"x{row['gpu_speedup']:.1f}  max_rel {row['gpu_vs_cpu_image']['max_rel']:.1e}", flush=True)
     return row
 
@@ -316,12 +355,6 @@ def headline(results: dict) -> dict:
     return h
 
 
-def device_info() -> dict:
-    from nanobragg_ext import _cuda
-
-    return {"device": _cuda.device_description(0), "runtime": dict(_cuda.runtime_status())}
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, required=True)
@@ -330,13 +363,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--budget-s", type=float, default=300.0, help="time for all sections together")
     ap.add_argument("--quick", action="store_true", help="smaller detectors (a smoke run)")
     ap.add_argument("--commit", default=None, help="the commit measured (the device has no .git)")
+    ap.add_argument("--cpu-only", action="store_true",
+                    help="CPU stand-ins for CuPy and the device (a dry run without a GPU; the times mean nothing)")
     args = ap.parse_args(argv)
     sections = [s for s in args.only.split(",") if s]
     funcs = {"big": big_section, "small": small_section, "cases": cases_section}
     unknown = set(sections) - set(funcs)
     if unknown:
         ap.error(f"unknown sections {sorted(unknown)}")
-    results: Dict[str, object] = {"commit": args.commit, **device_info(), "quick": args.quick}
+    try:
+        args.gpu = gpu_modules(args.cpu_only)
+    except (ImportError, RuntimeError) as e:  # no CuPy, no CUDA module or no device: say which
+        print(f"bench: no GPU to time ({type(e).__name__}: {e}); --cpu-only runs the stand-ins", file=sys.stderr)
+        args.json.write_text(json.dumps({"commit": args.commit, "error": f"{type(e).__name__}: {e}"}, indent=1))
+        return 1
+    results: Dict[str, object] = {"commit": args.commit, **args.gpu.info, "quick": args.quick,
+                                  "cpu_only": args.cpu_only}
     clock = Clock(args.budget_s)
     status = 0
     with tempfile.TemporaryDirectory(prefix="nbgpu-bench-") as tmp:
