@@ -380,6 +380,19 @@ def _prescan_headers(req: Request, args: List[str]) -> None:
         apply_smv_header(req.options, read_smv(req.img), flip_y=False)
 
 
+# Handlers whose C guard is argc >= i+1: as the last argument they read argv[argc] (NULL) and crash.
+READS_PAST_THE_END = ("-detector_abs", "-detector_thick", "-detector_thicksteps", "-thicksteps")
+
+
+def _ignored_at_end(tok: str, count: int) -> None:
+    """The C runs a handler only when all its values follow (argc > i+count): near the end of the
+    command line it is skipped and the run goes on without it. Same image, and say so."""
+    import sys
+
+    print(f"nanobragg-ext: warning: option {tok} needs {count} value{'s' if count > 1 else ''} and is "
+          "ignored at the end of the command line, as nanoBragg does", file=sys.stderr)
+
+
 def parse_args(argv: List[str]) -> Request:
     """Parse a nanoBragg command line (argv without the program name) into a Request."""
     req = Request()
@@ -407,7 +420,13 @@ def parse_args(argv: List[str]) -> Request:
             if i + count >= len(args) and count > 0:
                 if opt.action == "misset_angles" and "-misset_seed" in tok:
                     continue  # -misset_seed with fewer than 3 following tokens: only the seed handler
-                raise OptionError(f"option {tok} needs {count} value{'s' if count > 1 else ''}")
+                if opt.names[0] in READS_PAST_THE_END:
+                    raise OptionError(f"option {tok} needs {count} value{'s' if count > 1 else ''}")
+                _ignored_at_end(tok, count)
+                for j in range(i + 1, len(args)):
+                    consumed[j] = True  # the C skips the handler; the tokens left are no option's values
+                fired = True
+                continue
             _action(opt)(opt, req, args[i + 1:i + 1 + count], tok)
             if opt.action == "misset_angles" and "-misset_seed" in tok:
                 count = 1  # only the seed itself belongs to -misset_seed

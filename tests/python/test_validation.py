@@ -81,7 +81,8 @@ REFUSED = [
     ("-noisefile nothere/n.img", "-noisefile: cannot write"),
     ("-pngfile nothere/p.png", "-pngfile: cannot write"),
     # values missing, or an option where a value should be
-    ("-distance", "-distance needs 1 value"),
+    ("-detector_abs", "-detector_abs needs 1 value"),  # the C's guard lets it read argv[argc]: crash
+    ("-thicksteps", "-thicksteps needs 1 value"),
     ("-distance -N 5", "-distance: '-N' is not a number"),
 ]
 
@@ -156,6 +157,17 @@ def test_curved_det_as_the_very_last_argument_is_ignored_as_in_the_c(tmp_path):
     curved = float_image(tmp_path, GOOD + ["-curved_det", "-distance", "20"])
     assert np.array_equal(last, flat)
     assert not np.array_equal(curved, flat)
+
+
+def test_a_valued_option_without_all_its_values_at_the_end_is_ignored_as_in_the_c(tmp_path):
+    """nanoBragg.c runs a handler only when argc > i+count: a last option short of values is
+    skipped, with its partial values (same image as without it); ours says so on stderr."""
+    plain = float_image(tmp_path, GOOD)
+    for tail in (["-distance"], ["-vdivsteps"], ["-fdet_vector", "0", "1"], ["-roi", "0", "5", "0"]):
+        r = cli(GOOD + tail, tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert f"option {tail[0]} needs" in r.stderr and "ignored at the end" in r.stderr
+        assert np.array_equal(np.fromfile(tmp_path / "floatimage.bin", dtype="<f4"), plain)
 
 
 def test_cell_as_the_very_last_argument_is_ignored_as_in_the_c():
