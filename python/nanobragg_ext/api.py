@@ -56,6 +56,7 @@ def render(prepared, out, mask=None, precision: str = "double", threads: int = 0
 # The Python API: simulate() and the reusable Simulator, on typed configs (config.py).
 
 import threading as _threading  # noqa: E402
+import weakref as _weakref  # noqa: E402
 from typing import Sequence, Union  # noqa: E402
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -146,7 +147,7 @@ class Simulator:
         opt = req.options
         c = config.crystal
         if c.matrix_file is None and not opt.user_cell:
-            raise UsageError("no a crystal (crystal.cell, crystal.matrix_file or crystal.orientation) given")
+            raise UsageError("no crystal (crystal.cell, crystal.matrix_file or crystal.orientation) given")
         if c.matrix_file is not None:
             opt.matrix = nbio.read_matrix(c.matrix_file)
             opt.has_matrix = True
@@ -164,6 +165,30 @@ class Simulator:
         self.mask = mask_array(req, self.prepared)
         self._lock = _threading.Lock()
         self._noise_seed = req.seed
+        self._config_rotation = self._rotation()
+        self._image_rotation: dict = {}  # id(image) -> (weakref, (phi, osc)) of images run() returned
+
+    def _rotation(self) -> tuple:
+        """(PHI, OSC_RANGE) in degrees of the state the prepared run is in now."""
+        from .options import RTD
+
+        s = self.prepared.sampling
+        return (s["phi0"] * RTD, s["osc"] * RTD)
+
+    def _remember(self, image: np.ndarray, rotation: tuple) -> None:
+        key, table = id(image), self._image_rotation
+        table[key] = (_weakref.ref(image, lambda _: table.pop(key, None)), rotation)
+
+    def rotation_of(self, image: np.ndarray) -> tuple:
+        """(phi_start_deg, osc_deg) of the run that rendered image (an array :meth:`run`,
+        :meth:`run_batch` or :meth:`add_noise` returned, or a view of one); else the config's."""
+        a = image
+        while isinstance(a, np.ndarray):
+            ref, rotation = self._image_rotation.get(id(a), (None, None))
+            if ref is not None and ref() is a:
+                return rotation
+            a = a.base
+        return self._config_rotation
 
     @staticmethod
     def _key(misset, orientation, phi, osc, seed):
@@ -239,6 +264,7 @@ class Simulator:
         with self._lock:
             self._apply(key)
             render(self.prepared, out, self.mask, self.config.precision, self.threads)
+            self._remember(out, self._rotation())
         return out
 
     def run_batch(self, orientations: Sequence, out=None, **kwargs) -> np.ndarray:
@@ -256,7 +282,8 @@ class Simulator:
         else:
             _check_out(out, (n,) + self.shape)
         for i in range(n):
-            self.run(out[i], orientation=orientations[i], **kwargs)
+            image = self.run(out[i], orientation=orientations[i], **kwargs)
+            self._remember(out, self.rotation_of(image))  # the same phi range for every image
         return out
 
     def add_noise(self, image: np.ndarray, seed: Optional[int] = None) -> np.ndarray:
@@ -265,7 +292,9 @@ class Simulator:
         seed: the ``-seed`` value; None takes ``config.noise_seed``.
         """
         s = self._noise_seed if seed is None else -int(seed)
-        return _noise(image, s, self.prepared.geometry["roi"], self.config.adc, self.prepared)[0]
+        noisy = _noise(image, s, self.prepared.geometry["roi"], self.config.adc, self.prepared)[0]
+        self._remember(noisy, self.rotation_of(image))
+        return noisy
 
 
 def simulate(config, out=None, dtype=np.float64, threads: int = 0) -> np.ndarray:
@@ -337,15 +366,20 @@ def write_float(path: str, image: np.ndarray) -> None:
 
 
 def write_smv(path: str, image: np.ndarray, simulator: Optional[Simulator] = None, *,
-              scale: Optional[float] = None, adc: float = 40.0) -> None:
+              scale: Optional[float] = None, adc: float = 40.0, phi_start_deg: Optional[float] = None,
+              osc_deg: Optional[float] = None) -> None:
     """Write an SMV image with nanoBragg's header, atomically.
 
     A uint16 image is written as is; a float image is scaled as nanoBragg's intimage
     (``scale`` counts per photon; None: 55000 / max) plus ``adc``. The header's geometry comes
-    from simulator (all zeros but the size without one).
+    from simulator (all zeros but the size without one); its PHI / OSC_START / OSC_RANGE from
+    phi_start_deg / osc_deg when given, else from the run that rendered image
+    (:meth:`Simulator.rotation_of`: an image its run(), run_batch() or add_noise() returned),
+    else from the simulator's config.
     """
     from . import outputs
 
+    rotation = None if simulator is None else simulator.rotation_of(image)
     image = np.asarray(image)
     if image.dtype != np.uint16:
         image32 = image.astype(np.float32)
@@ -354,12 +388,18 @@ def write_smv(path: str, image: np.ndarray, simulator: Optional[Simulator] = Non
         image = outputs.int_image(image32, outputs.int_scale(scale or 0.0, st.max_I), adc, roi)
     if simulator is not None:
         values = outputs.header_values(simulator.prepared)
+        values["PHI"] = values["OSC_START"] = rotation[0]
+        values["OSC_RANGE"] = rotation[1]
     else:
         values = {k: 0.0 for k in ("PIXEL_SIZE", "DISTANCE", "WAVELENGTH", "BEAM_CENTER_X", "BEAM_CENTER_Y",
                                    "ADXV_CENTER_X", "ADXV_CENTER_Y", "MOSFLM_CENTER_X", "MOSFLM_CENTER_Y",
                                    "DENZO_X_BEAM", "DENZO_Y_BEAM", "XDS_ORGX", "XDS_ORGY", "CLOSE_DISTANCE",
                                    "PHI", "OSC_START", "OSC_RANGE", "TWOTHETA")}
         values["DIALS_ORIGIN"] = (0.0, 0.0, 0.0)
+    if phi_start_deg is not None:
+        values["PHI"] = values["OSC_START"] = float(phi_start_deg)
+    if osc_deg is not None:
+        values["OSC_RANGE"] = float(osc_deg)
     values["SIZE1"], values["SIZE2"] = image.shape[1], image.shape[0]
     nbio.write_smv(path, nbio.smv_header(values), image)
 
