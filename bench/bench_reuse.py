@@ -1,6 +1,6 @@
 """How much faster are 100 Simulator re-runs than 100 simulate() calls (small detector)?
 
-    PYTHONPATH=python python bench/bench_reuse.py [--n 100] [--pixels 64] [--threads 0]
+    python bench/bench_reuse.py [--n 100] [--pixels 64] [--threads 0]   (after pip install)
 
 Both loops render the same 100 orientations (misset about x in 0.5-degree steps) with a P1
 structure-factor table of 6043 reflections (golden inputs/P1.hkl if found, else a synthetic
