@@ -62,3 +62,5 @@ cd "$WORK/tree"
 python -c "import nanobragg_ext; assert 'site-packages' in nanobragg_ext.__file__, nanobragg_ext.__file__"
 python -m nanobragg_ext.cli info
 python -m pytest -q -p no:cacheprovider -m "not gpu" tests/python
+# bench/ against a plain (non-editable) install
+python -m bench --quick --repeat 1 --no-save --cases still

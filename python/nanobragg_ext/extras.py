@@ -49,6 +49,7 @@ def require_extra(module: Union[str, Sequence[str]], extra: str, what: str):
     names = (module,) if isinstance(module, str) else tuple(module)
     for name in names:
         try:
+            importlib.import_module(name.split(".")[0])  # a cached submodule alone does not count
             return importlib.import_module(name)
         except ImportError:
             continue

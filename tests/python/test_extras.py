@@ -89,6 +89,15 @@ def test_require_extra_takes_the_first_importable_alternative(monkeypatch):
     assert extras.require_extra(("PIL", "numpy"), "png", "x") is np
 
 
+def test_a_cached_submodule_of_a_missing_package_does_not_count(monkeypatch):
+    import PIL.Image  # noqa: F401 -- cached in sys.modules, as after an earlier PNG
+
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(extras.MissingExtra, match="Pillow or matplotlib"):
+        extras.require_extra(("PIL.Image", "matplotlib"), "png", "-pngfile")
+
+
 def test_require_extra_names_packages_and_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
