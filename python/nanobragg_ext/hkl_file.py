@@ -73,9 +73,12 @@ def main(argv: List[str]) -> int:
     from .extras import MissingExtra, require_extra
     from .io import InputError, is_reflection_file
 
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
         return 0
+    if not argv:
+        print(USAGE, file=sys.stderr)
+        return 2
     args, column, friedel = [], None, True
     it = iter(argv)
     for a in it:

@@ -114,6 +114,8 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, words):
 def test_help_lists_the_options(tmp_path):
     r = hkl_cli(["-h"], tmp_path)
     assert r.returncode == 0 and "--column" in r.stdout and "--no-friedel" in r.stdout
+    r = hkl_cli([], tmp_path)  # nothing to do: the usage on stderr, exit 2
+    assert r.returncode == 2 and r.stdout == "" and "usage: nanobragg-ext hkl" in r.stderr
 
 
 def test_write_hkl_round_trips_float64_and_float32(tmp_path):
