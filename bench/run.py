@@ -238,6 +238,9 @@ def snapshot_package(tmp: Path, python: str) -> Optional[Path]:
     for so in list(native.glob("_core*")) + list(native.glob("_cuda*")):
         if not (dst / "nanobragg_ext" / so.name).exists():
             shutil.copy2(so, dst / "nanobragg_ext" / so.name)
+    vendored = native.parent / "nanobragg_ext.libs"  # libgomp of an auditwheel-repaired wheel
+    if vendored.is_dir():
+        shutil.copytree(vendored, dst / vendored.name)
     # Byte-compile it as pip does when it installs the package: otherwise every timed run pays
     # for compiling the CLI's modules again when PYTHONDONTWRITEBYTECODE is set (~30 ms here).
     import compileall
