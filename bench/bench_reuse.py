@@ -1,6 +1,6 @@
 """How much less does Simulator.run with a new misset cost than simulate() of the same configuration?
 
-    PYTHONPATH=python python bench/bench_reuse.py [--n 100] [--pixels 64] [--threads 0]
+    python bench/bench_reuse.py [--n 100] [--pixels 64] [--threads 0]   (after pip install)
 
 Both loops render the same 100 orientations (misset about x in 0.5-degree steps) on a 64x64
 detector with a P1 structure-factor table of 6043 reflections (golden inputs/P1.hkl if found,

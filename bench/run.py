@@ -9,7 +9,7 @@ alone, timed in one process by ``render_scaling.py``) and, when ``NB_C_BIN`` (or
 ``--c-bin``) names a build of the original nanoBragg, the C's time on the same
 arguments with ``OMP_NUM_THREADS`` set to the same thread count, and the ratio.
 
-Usage (from the repository root, after building the native module):
+Usage (from the repository root, after ``pip install .`` or the developer install of README.md):
 
     python -m bench                               # all cases, 2 threads, double
     python bench/run.py --threads 1,2 --precision single,double
@@ -44,7 +44,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
-PYTHON_DIR = REPO_ROOT / "python"
 
 def _gnu_time() -> Optional[str]:
     t = "/usr/bin/time"
@@ -209,19 +208,39 @@ def _sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def snapshot_package(tmp: Path) -> Optional[Path]:
-    """Copy python/nanobragg_ext (with its built _core) into ``tmp``.
-
-    Other people may rebuild and copy a new _core*.so over the one in the tree while the
-    benchmark runs; a process that has the old file mapped then dies with SIGBUS, and
-    later runs would time a different build.  Timing a private copy avoids both.
-    """
-    src = PYTHON_DIR / "nanobragg_ext"
-    if not src.is_dir():
+def imported_package(python: str) -> Optional[Tuple[Path, Path]]:
+    """Where ``python`` imports nanobragg_ext from (a pip install, an editable install, or the tree
+    with PYTHONPATH=python) and the folder of its native modules (elsewhere for an editable
+    install); None when it cannot import it."""
+    code = ("import os, nanobragg_ext, nanobragg_ext._core as c; "
+            "print(os.path.dirname(nanobragg_ext.__file__)); print(os.path.dirname(c.__file__))")
+    r = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir())
+    lines = r.stdout.split("\n")
+    if r.returncode != 0 or len(lines) < 2:
         return None
+    return Path(lines[0]), Path(lines[1])
+
+
+def snapshot_package(tmp: Path, python: str) -> Optional[Path]:
+    """Copy the nanobragg_ext that ``python`` imports (with its native modules) into ``tmp``.
+
+    Other people may rebuild and copy a new _core*.so over the one in use while the benchmark
+    runs; a process that has the old file mapped then dies with SIGBUS, and later runs would
+    time a different build.  Timing a private copy avoids both.
+    """
+    found = imported_package(python)
+    if found is None:
+        return None
+    src, native = found
     dst = tmp / "pkg"
     shutil.copytree(src, dst / "nanobragg_ext",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for so in list(native.glob("_core*")) + list(native.glob("_cuda*")):
+        if not (dst / "nanobragg_ext" / so.name).exists():
+            shutil.copy2(so, dst / "nanobragg_ext" / so.name)
+    vendored = native.parent / "nanobragg_ext.libs"  # libgomp of an auditwheel-repaired wheel
+    if vendored.is_dir():
+        shutil.copytree(vendored, dst / vendored.name)
     # Byte-compile it as pip does when it installs the package: otherwise every timed run pays
     # for compiling the CLI's modules again when PYTHONDONTWRITEBYTECODE is set (~30 ms here).
     import compileall
@@ -232,15 +251,15 @@ def snapshot_package(tmp: Path) -> Optional[Path]:
 def _core_fingerprint() -> Optional[Dict[str, object]]:
     """Name, size, mtime and sha256 of the timed _core extension (the tree may be dirty)."""
     import hashlib
+    if PKG_DIR is None:
+        return None
     sos = sorted((PKG_DIR / "nanobragg_ext").glob("_core*"))
     if not sos:
         return None
     so = sos[0]
-    src = PYTHON_DIR / "nanobragg_ext" / so.name
-    st = (src if src.exists() else so).stat()
     return {"name": so.name, "bytes": so.stat().st_size,
             "sha256": hashlib.sha256(so.read_bytes()).hexdigest()[:16],
-            "mtime": _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")}
+            "mtime": _dt.datetime.fromtimestamp(so.stat().st_mtime).isoformat(timespec="seconds")}
 
 
 def run_once(cmd: Sequence[str], env: Dict[str, str], cwd: Path, timeout: float) -> RunResult:
@@ -345,13 +364,14 @@ def select_cases(spec: Optional[str]) -> List[Case]:
     return out
 
 
-PKG_DIR = PYTHON_DIR  # replaced by the private snapshot in main()
+PKG_DIR: Optional[Path] = None  # the private snapshot (main()); None: what the interpreter imports
 
 
 def ours_env(threads: int) -> Dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(PKG_DIR) + (os.pathsep + env["PYTHONPATH"]
-                                           if env.get("PYTHONPATH") else "")
+    if PKG_DIR is not None:
+        env["PYTHONPATH"] = str(PKG_DIR) + (os.pathsep + env["PYTHONPATH"]
+                                               if env.get("PYTHONPATH") else "")
     env["OMP_NUM_THREADS"] = str(threads)
     return env
 
@@ -361,8 +381,8 @@ def check_module(python: str) -> str:
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(
-            "bench: cannot run nanobragg_ext (is the native module built and copied into "
-            "python/nanobragg_ext/?)\n" + r.stderr.strip())
+            "bench: cannot run nanobragg_ext: install it first (pip install . or the developer "
+            "install in README.md)\n" + r.stderr.strip())
     return r.stdout.strip()
 
 
@@ -419,7 +439,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="per-run limit in seconds")
     ap.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     ap.add_argument("--no-snapshot", action="store_true",
-                    help="time python/nanobragg_ext in place instead of a private copy")
+                    help="time the installed package in place instead of a private copy")
     ap.add_argument("--keep", action="store_true", help="keep the temporary output directory")
     args = ap.parse_args(argv)
 
@@ -442,7 +462,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, _sigterm)
     tmp = Path(tempfile.mkdtemp(prefix="nbbench-"))
     if not args.no_snapshot:
-        PKG_DIR = snapshot_package(tmp) or PYTHON_DIR
+        PKG_DIR = snapshot_package(tmp, args.python)
     try:
         info = check_module(args.python)
     except BaseException:
@@ -465,7 +485,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
         "python_start_s": python_start,
         "c_bin": c_bin,
         "core_so": _core_fingerprint(),
-        "package": str(PKG_DIR) + (" (snapshot of python/nanobragg_ext)" if PKG_DIR != PYTHON_DIR else ""),
+        "package": "as installed" if PKG_DIR is None else f"{PKG_DIR} (snapshot of the installed package)",
         "hkl": hkl, "hkl_source": hkl_source,
         "repeat": repeat, "quick": args.quick,
         "threads": threads, "precisions": precisions,

@@ -1,8 +1,9 @@
 """Scan a crystal through 10 orientations with one prepared Simulator and write a PNG montage.
 
-    PYTHONPATH=python python examples/scan_orientations.py [montage.png]
+    python examples/scan_orientations.py [montage.png]
 
-Needs Pillow or matplotlib for the PNG (pip install pillow).
+after ``pip install .`` (or the developer install of README.md). Needs Pillow or matplotlib for
+the PNG: pip install 'nanobragg-ext[png]'.
 """
 import sys
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from nanobragg_ext import api, preview
 from nanobragg_ext.config import BeamConfig, CrystalConfig, DetectorConfig, SimulationConfig
+from nanobragg_ext.extras import MissingExtra, require_extra
 
 
 def rotation_z(deg):
@@ -18,6 +20,7 @@ def rotation_z(deg):
 
 
 def main(path="scan_orientations.png"):
+    require_extra(("PIL", "matplotlib"), "png", "scan_orientations.py")  # before rendering
     cfg = SimulationConfig(
         detector=DetectorConfig(fpixels=128, spixels=128, pixel_size_mm=0.4, distance_mm=80),
         beam=BeamConfig(wavelength_A=1.0),
@@ -34,4 +37,8 @@ def main(path="scan_orientations.png"):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    try:
+        main(*sys.argv[1:2])
+    except MissingExtra as e:
+        print(f"scan_orientations.py: error: {e}", file=sys.stderr)
+        sys.exit(2)

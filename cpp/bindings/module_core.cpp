@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "nanobragg/version.hpp"
 #include "nanobragg/build_info.hpp"
+#include "nanobragg/cpu/simd_level.hpp"
 
 PYBIND11_MODULE(_core, m) {
   namespace nb = nanobragg::bindings;
@@ -16,6 +17,8 @@ PYBIND11_MODULE(_core, m) {
     d["compiler"] = NANOBRAGG_COMPILER;
     return d;
   }, "What was compiled in (version, OpenMP, CUDA, compiler).");
+  m.def("simd_level", [] { return std::string(nanobragg::cpu::simd_level()); },
+        "The instruction set of the CPU renderer's clone in use here: avx512f, avx2, default or baseline.");
   nb::add_options(m);
   nb::add_setup(m);
   nb::add_io(m);

@@ -4,6 +4,7 @@ render entry both the API and the CLI call. A Simulator is a handle on a native 
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Optional, Sequence
 
 import numpy as np
@@ -145,6 +146,8 @@ class Simulator:
         self._noise_seed = req.seed
         self._lock = threading.Lock()
         self._device = device_simulator(self._native, config.precision) if self.backend == "cuda" else None
+        self._config_rotation = self._rotation()
+        self._image_rotation: dict = {}  # id(image) -> (weakref, (phi, osc)) of images run() returned
 
     @property
     def native(self):
@@ -166,6 +169,30 @@ class Simulator:
         """(slow, fast) image shape."""
         g = self._native.prepared.geometry
         return (g["spixels"], g["fpixels"])
+
+    def _rotation(self) -> tuple:
+        """(PHI, OSC_RANGE) in degrees of the state the run object is in now."""
+        from .options import RTD
+
+        s = self.prepared.sampling
+        return (s["phi0"] * RTD, s["osc"] * RTD)
+
+    def _remember(self, image, rotation: tuple) -> None:
+        if not isinstance(image, np.ndarray):
+            return  # a device array: write_smv takes NumPy images (rotation_of falls back to the config)
+        key, table = id(image), self._image_rotation
+        table[key] = (weakref.ref(image, lambda _: table.pop(key, None)), rotation)
+
+    def rotation_of(self, image) -> tuple:
+        """(phi_start_deg, osc_deg) of the run that rendered image (an array :meth:`run`,
+        :meth:`run_batch` or :meth:`add_noise` returned, or a view of one); else the config's."""
+        a = image
+        while isinstance(a, np.ndarray):
+            ref, rotation = self._image_rotation.get(id(a), (None, None))
+            if ref is not None and ref() is a:
+                return rotation
+            a = a.base
+        return self._config_rotation
 
     def _options(self, misset_deg, phi_start_deg, osc_deg, phisteps, mosaic_seed, mosaic_spread_deg, n_cells,
                  size_mm, wavelength_A, fluence_per_m2, distance_mm, beam_center_mm):
@@ -255,6 +282,7 @@ class Simulator:
         with self._lock:
             self._native.update(opt, axes)
             render(self._native, out, self.config.precision, self.threads, device=self._device)
+            self._remember(out, self._rotation())
         return out
 
     def trace(self, fpixel: int, spixel: int) -> dict:
@@ -278,7 +306,8 @@ class Simulator:
         else:
             _check_out(out, (n,) + self.shape)
         for i in range(n):
-            self.run(out[i], orientation=orientations[i], **kwargs)
+            image = self.run(out[i], orientation=orientations[i], **kwargs)
+            self._remember(out, self.rotation_of(image))  # the same phi range for every image
         return out
 
     def add_noise(self, image: np.ndarray, seed: Optional[int] = None) -> np.ndarray:
@@ -287,7 +316,9 @@ class Simulator:
         seed: the ``-seed`` value; None takes ``config.noise_seed``.
         """
         s = self._noise_seed if seed is None else -int(seed)
-        return _noise(image, s, self.prepared.geometry["roi"], self.config.adc, self.prepared)[0]
+        noisy = _noise(image, s, self.prepared.geometry["roi"], self.config.adc, self.prepared)[0]
+        self._remember(noisy, self.rotation_of(image))
+        return noisy
 
 
 def simulate(config, out=None, dtype=np.float64, threads: int = 0, backend: str = "cpu") -> np.ndarray:
@@ -361,15 +392,20 @@ def write_float(path: str, image: np.ndarray) -> None:
 
 
 def write_smv(path: str, image: np.ndarray, simulator: Optional[Simulator] = None, *,
-              scale: Optional[float] = None, adc: float = 40.0) -> None:
+              scale: Optional[float] = None, adc: float = 40.0, phi_start_deg: Optional[float] = None,
+              osc_deg: Optional[float] = None) -> None:
     """Write an SMV image with nanoBragg's header, atomically.
 
     A uint16 image is written as is; a float image is scaled as nanoBragg's intimage
     (``scale`` counts per photon; None: 55000 / max) plus ``adc``. The header's geometry comes
-    from simulator (all zeros but the size without one).
+    from simulator (all zeros but the size without one); its PHI / OSC_START / OSC_RANGE from
+    phi_start_deg / osc_deg when given, else from the run that rendered image
+    (:meth:`Simulator.rotation_of`: an image its run(), run_batch() or add_noise() returned),
+    else from the simulator's config.
     """
     from . import outputs
 
+    rotation = None if simulator is None else simulator.rotation_of(image)
     image = np.asarray(image)
     if image.dtype != np.uint16:
         image32 = image.astype(np.float32)
@@ -378,12 +414,18 @@ def write_smv(path: str, image: np.ndarray, simulator: Optional[Simulator] = Non
         image = outputs.int_image(image32, outputs.int_scale(scale or 0.0, st.max_I), adc, roi)
     if simulator is not None:
         values = outputs.header_values(simulator.prepared)
+        values["PHI"] = values["OSC_START"] = rotation[0]
+        values["OSC_RANGE"] = rotation[1]
     else:
         values = {k: 0.0 for k in ("PIXEL_SIZE", "DISTANCE", "WAVELENGTH", "BEAM_CENTER_X", "BEAM_CENTER_Y",
                                    "ADXV_CENTER_X", "ADXV_CENTER_Y", "MOSFLM_CENTER_X", "MOSFLM_CENTER_Y",
                                    "DENZO_X_BEAM", "DENZO_Y_BEAM", "XDS_ORGX", "XDS_ORGY", "CLOSE_DISTANCE",
                                    "PHI", "OSC_START", "OSC_RANGE", "TWOTHETA")}
         values["DIALS_ORIGIN"] = (0.0, 0.0, 0.0)
+    if phi_start_deg is not None:
+        values["PHI"] = values["OSC_START"] = float(phi_start_deg)
+    if osc_deg is not None:
+        values["OSC_RANGE"] = float(osc_deg)
     values["SIZE1"], values["SIZE2"] = image.shape[1], image.shape[0]
     nbio.write_smv(path, nbio.smv_header(values), image)
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the options of nanoBragg)
        nanobragg-ext -cell a b c alpha beta gamma -default_F F [options]
        nanobragg-ext demo   render the built-in default case (1024x1024 still of a cubic crystal)
-       nanobragg-ext info   version, build and OpenMP threads
+       nanobragg-ext info   version, SIMD level, OpenMP threads, CUDA/GPU state, optional packages
+       nanobragg-ext hkl IN.mtz OUT.hkl   a P1 HKL file (-hkl format) from MTZ/mmCIF (needs gemmi)
        nanobragg-ext noisify <noisify's options>   detector effects (PSF, noise, gain, adc) on a float image
        nanobragg-ext dataset <options> --sweep START WIDTH FRAMES | --stills N --seed S  --out file.h5
                             a whole dataset to NeXus/NXmx HDF5 (see nanobragg-ext dataset -h)
@@ -87,6 +88,9 @@ def run(argv: List[str], out=None) -> int:
 
     out = sys.stdout if out is None else out
     req = parse_args(argv)
+    from .extras import check_request
+
+    check_request(req)  # a missing optional package stops the run before anything is written
     preflight.check(req)  # output folders and geometry, before anything is read or written
     messages: list = []
     sim = pipeline.load_request(req, messages)
@@ -168,13 +172,9 @@ def _print_traces(sim, req, stats, out) -> None:
 
 
 def cmd_info(argv: List[str]) -> int:
-    from . import _core
+    from .info import lines
 
-    info = _core.build_info()
-    print(f"nanobragg-ext {info['version']}")
-    for k, v in info.items():
-        print(f"  {k}: {v}")
-    print(f"  openmp threads: {_core.openmp_max_threads()}")
+    print("\n".join(lines()))
     return 0
 
 
@@ -195,6 +195,12 @@ def cmd_help(argv: List[str]) -> int:
     return help_command(argv)
 
 
+def cmd_hkl(argv: List[str]) -> int:
+    from .hkl_file import main as hkl_main
+
+    return hkl_main(argv)
+
+
 def cmd_dataset(argv: List[str]) -> int:
     from .dataset import main as dataset_main
 
@@ -202,7 +208,8 @@ def cmd_dataset(argv: List[str]) -> int:
 
 
 SUBCOMMANDS = {
-    "info": (cmd_info, "version, build and OpenMP threads"),
+    "info": (cmd_info, "version, SIMD level, OpenMP threads, CUDA/GPU state, optional packages"),
+    "hkl": (cmd_hkl, "a P1 HKL file from an MTZ/mmCIF file (gemmi)"),
     "dataset": (cmd_dataset, "a rotation sweep or still series to NeXus/NXmx HDF5 on Dask (see dataset -h)"),
     "noisify": (cmd_noisify, "detector effects on a float image, a drop-in for noisify (see README \"noisify\")"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
@@ -221,13 +228,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]][0](argv[1:])
+    from .extras import MissingExtra
     from .io import InputError
     from .options import OptionError
     from .pipeline import UsageError
 
     try:
         return run(argv)
-    except (OptionError, InputError) as e:
+    except (OptionError, InputError, MissingExtra) as e:
         print(f"nanobragg-ext: error: {e}", file=sys.stderr)
         return 2
     except UsageError as e:

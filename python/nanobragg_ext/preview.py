@@ -1,7 +1,8 @@
 """PNG previews of simulated images: log-scaled grey levels, single images or a montage.
 
-Uses Pillow if it is importable, else matplotlib; with neither, writing raises an ImportError
-that says what to install. The CLI writes one with ``-pngfile name.png``.
+Uses Pillow if it is importable, else matplotlib; with neither, writing raises
+:class:`extras.MissingExtra` (an ImportError) naming the ``png`` extra, before any file is made.
+The CLI writes one with ``-pngfile name.png``.
 
 Examples
 --------
@@ -20,10 +21,6 @@ from typing import Optional, Sequence
 import numpy as np
 
 __all__ = ["to_uint8", "montage", "write_png", "write_montage"]
-
-_NO_BACKEND = ("PNG previews need Pillow or matplotlib, and neither is importable: "
-               "pip install pillow (or pip install matplotlib)")
-
 
 def to_uint8(image: np.ndarray, percentile: float = 99.9, log: bool = True) -> np.ndarray:
     """Grey levels 0..255 of an image: log(1 + I / floor) scaled so ``percentile`` maps to 255.
@@ -72,22 +69,21 @@ def montage(images: Sequence[np.ndarray], ncols: Optional[int] = None, gap: int 
 
 
 def _save_grey(path: str, grey: np.ndarray) -> None:
-    """Write a uint8 image as PNG atomically, with Pillow or else matplotlib."""
+    """Write a uint8 image as PNG atomically, with Pillow or else matplotlib (checked first)."""
+    from .extras import require_extra
+
+    backend = require_extra(("PIL.Image", "matplotlib"), "png", "PNG previews")
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".nanobragg-", suffix=".png", dir=folder)
     os.close(fd)
     try:
-        try:
-            from PIL import Image  # noqa: PLC0415
-            Image.fromarray(grey, mode="L").save(tmp, format="PNG") if _pil_takes_mode() else \
-                Image.fromarray(grey).save(tmp, format="PNG")
-        except ImportError:
-            try:
-                import matplotlib  # noqa: PLC0415
-                matplotlib.use("Agg", force=False)
-                import matplotlib.pyplot as plt  # noqa: PLC0415
-            except ImportError:
-                raise ImportError(_NO_BACKEND) from None
+        if backend.__name__ == "PIL.Image":
+            image = backend.fromarray(grey, mode="L") if _pil_takes_mode() else backend.fromarray(grey)
+            image.save(tmp, format="PNG")
+        else:
+            backend.use("Agg", force=False)
+            import matplotlib.pyplot as plt  # noqa: PLC0415
+
             plt.imsave(tmp, grey, cmap="gray", vmin=0, vmax=255, format="png")
         os.replace(tmp, path)
     finally:

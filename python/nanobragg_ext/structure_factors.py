@@ -23,9 +23,11 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .extras import MissingExtra
 from .io import FTable, InputError
 
-__all__ = ["from_arrays", "expand_to_p1", "read_reflections", "is_reflection_file", "GEMMI_SUFFIXES"]
+__all__ = ["from_arrays", "expand_to_p1", "read_reflections", "read_p1_reflections", "is_reflection_file",
+           "GEMMI_SUFFIXES"]
 
 # File name endings read through gemmi (anything else given to -hkl is an h k l F text file).
 
@@ -65,8 +67,8 @@ def _gemmi():
     try:
         import gemmi  # noqa: PLC0415
     except ImportError:
-        raise ImportError("reading MTZ/mmCIF structure factors needs gemmi: pip install gemmi "
-                          "(or pip install 'nanobragg-ext[mtz]')") from None
+        raise MissingExtra("reading MTZ/mmCIF structure factors needs gemmi, which is not installed: "
+                           "pip install 'nanobragg-ext[mtz]'") from None
     return gemmi
 
 
@@ -77,7 +79,8 @@ def expand_to_p1(hkl: np.ndarray, F: np.ndarray, spacegroup, friedel: bool = Tru
     ----------
     hkl : (n, 3) int array
     F : (n,) float array
-        Amplitudes; equivalents share them (phases are not needed for |F|).
+        Amplitudes; equivalents share them (phases are not needed for |F|). Kept in their
+        float dtype.
     spacegroup : gemmi.SpaceGroup
     friedel : bool
         Also add (-h, -k, -l) with the same F (no anomalous differences).
@@ -87,7 +90,8 @@ def expand_to_p1(hkl: np.ndarray, F: np.ndarray, spacegroup, friedel: bool = Tru
     (hkl, F) with each index once.
     """
     hkl = np.asarray(hkl, dtype=np.int64).reshape(-1, 3)
-    F = np.asarray(F, dtype=np.float64).ravel()
+    F = np.asarray(F).ravel()
+    F = F if F.dtype.kind == "f" else F.astype(np.float64)  # float32 MTZ values stay float32
     ops = spacegroup.operations()
     parts, values = [], []
     for op in ops.sym_ops:  # centring adds no new indices, only absences
@@ -132,6 +136,18 @@ def read_reflections(path: str, column: Optional[str] = None, default_F: float =
     io.InputError
         The file cannot be read, has no such column or no reflections.
     """
+    hkl, F = read_p1_reflections(path, column, friedel)
+    return from_arrays(hkl[:, 0], hkl[:, 1], hkl[:, 2], F, default_F)
+
+
+def read_p1_reflections(path: str, column: Optional[str] = None,
+                        friedel: bool = True) -> Tuple[np.ndarray, np.ndarray]:
+    """The reflections of an MTZ or mmCIF file expanded to P1, as arrays.
+
+    Same arguments and errors as :func:`read_reflections`. Returns ``(hkl, F)``: an (n, 3) int
+    array with each index once and the amplitudes in the file's own precision (float32 for
+    MTZ), ready for :func:`hkl_file.write_hkl`.
+    """
     gemmi = _gemmi()
     if not os.path.exists(path):
         raise InputError(f"reflection file '{path}': no such file")
@@ -148,8 +164,7 @@ def read_reflections(path: str, column: Optional[str] = None, default_F: float =
     if not np.any(keep):
         raise InputError(f"reflection file '{path}': column '{label}' has no values")
     sg = sg or gemmi.find_spacegroup_by_name("P 1")
-    hkl, F = expand_to_p1(hkl[keep], F[keep], sg, friedel=friedel)
-    return from_arrays(hkl[:, 0], hkl[:, 1], hkl[:, 2], F, default_F)
+    return expand_to_p1(hkl[keep], F[keep], sg, friedel=friedel)
 
 
 def _read_mtz(gemmi, path, column):
@@ -166,7 +181,7 @@ def _read_mtz(gemmi, path, column):
             raise InputError(f"reflection file '{path}': no column '{column}'; columns are {labels}")
         col = matches[0]
     data = np.asarray(mtz.array)
-    return data[:, :3].astype(np.int64), np.asarray(col.array, dtype=np.float64), col.label, mtz.spacegroup
+    return data[:, :3].astype(np.int64), np.asarray(col.array), col.label, mtz.spacegroup
 
 
 # mmCIF amplitude columns tried in order when none is named (_refln.<label>).

@@ -225,7 +225,7 @@ def test_png_preview_without_backend_says_what_to_install(tmp_path, monkeypatch)
 
     monkeypatch.setitem(sys.modules, "PIL", None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match="pip install pillow"):
+    with pytest.raises(ImportError, match=r"pip install .nanobragg-ext\[png\]."):
         preview.write_png(str(tmp_path / "x.png"), np.ones((4, 4)))
     assert not os.listdir(tmp_path)
 

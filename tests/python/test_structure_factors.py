@@ -150,5 +150,5 @@ def test_missing_column_is_input_error(tmp_path):
 
 def test_without_gemmi_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "gemmi", None)
-    with pytest.raises(ImportError, match="pip install gemmi"):
+    with pytest.raises(ImportError, match=r"pip install 'nanobragg-ext\[mtz\]'"):
         sf.read_reflections(str(tmp_path / "x.mtz"))
