@@ -156,8 +156,9 @@ class Simulator:
         xyz, lam = ([], []) if config.sourcefile is None else nbio.read_sourcefile(config.sourcefile)
         self.prepared = _core.prepare(opt, table.to_native(), xyz, lam)
         self._base = copy_options(self.prepared.options)
-        self._default_key = self._key(c.misset_deg, c.orientation, c.phi_start_deg, c.osc_deg, c.mosaic_seed)
-        self._state = self._key(c.misset_deg, None, c.phi_start_deg, c.osc_deg, c.mosaic_seed)
+        self._default_key = self._key(c.misset_deg, c.orientation, c.phi_start_deg, c.osc_deg, c.mosaic_seed,
+                                      c.n_cells, c.size_mm)
+        self._state = self._key(c.misset_deg, None, c.phi_start_deg, c.osc_deg, c.mosaic_seed, c.n_cells, c.size_mm)
         if c.orientation is not None:
             self.prepared.set_crystal_orientation(*_orientation_m(c.orientation))
             self._state = self._default_key
@@ -166,12 +167,13 @@ class Simulator:
         self._noise_seed = req.seed
 
     @staticmethod
-    def _key(misset, orientation, phi, osc, seed):
+    def _key(misset, orientation, phi, osc, seed, n_cells, size_mm):
         if misset is not None and misset != "random":
             misset = tuple(float(x) for x in misset)
         if orientation is not None:
             orientation = tuple(tuple(float(x) for x in row) for row in np.asarray(orientation, dtype=np.float64))
-        return (misset, orientation, float(phi), None if osc is None else float(osc), int(seed))
+        return (misset, orientation, float(phi), None if osc is None else float(osc), int(seed),
+                tuple(int(n) for n in n_cells), tuple(float(x) for x in size_mm))
 
     @property
     def shape(self):
@@ -186,7 +188,7 @@ class Simulator:
 
         if key == self._state:
             return
-        misset, orientation, phi, osc, seed = key
+        misset, orientation, phi, osc, seed, n_cells, size_mm = key
         if key[:1] + key[2:] != self._state[:1] + self._state[2:] or orientation is None:
             opt = copy_options(self._base)
             if misset == "random":
@@ -198,13 +200,15 @@ class Simulator:
             opt.phi0 = deg(phi)
             opt.osc = -1.0 if osc is None else deg(osc)
             opt.mosaic_seed = -seed
+            opt.Na, opt.Nb, opt.Nc = (float(n) for n in n_cells)
+            opt.sample_x, opt.sample_y, opt.sample_z = (x / 1000 for x in size_mm)
             self.prepared.reconfigure_crystal(opt)
         if orientation is not None:
             self.prepared.set_crystal_orientation(*_orientation_m(orientation))
         self._state = key
 
     def run(self, out=None, *, misset_deg=None, orientation=None, phi_start_deg=None, osc_deg=None,
-            mosaic_seed=None) -> np.ndarray:
+            mosaic_seed=None, n_cells=None, size_mm=None) -> np.ndarray:
         """Render one image; arguments left as None take the config's value.
 
         Parameters
@@ -220,6 +224,10 @@ class Simulator:
             Spindle start and oscillation range, degrees.
         mosaic_seed : int, optional
             Seed of the mosaic domain draws.
+        n_cells : (Na, Nb, Nc), optional
+            Crystal size in unit cells.
+        size_mm : (x, y, z), optional
+            Crystal size, mm; a nonzero entry overrides that ``n_cells`` entry.
 
         Returns
         -------
@@ -231,7 +239,9 @@ class Simulator:
                         c.orientation if orientation is None else orientation,
                         c.phi_start_deg if phi_start_deg is None else phi_start_deg,
                         c.osc_deg if osc_deg is None else osc_deg,
-                        c.mosaic_seed if mosaic_seed is None else mosaic_seed)
+                        c.mosaic_seed if mosaic_seed is None else mosaic_seed,
+                        c.n_cells if n_cells is None else n_cells,
+                        c.size_mm if size_mm is None else size_mm)
         if out is None:
             out = np.empty(self.shape, dtype=self.dtype)
         else:
