@@ -2,10 +2,10 @@
 
 What survives what:
 
-- The run description (:class:`frames.Job`: config, structure factors in memory) travels as a
-  worker plugin, which the scheduler keeps and sets up on every worker that joins; tasks carry
-  only the run's token and their frame's description. No worker holds the only copy of anything
-  a task needs.
+- The run description (:class:`frames.Job`: config, structure factors in memory) is kept by the
+  scheduler for the run (scheduler metadata) and fetched by each worker with its first task of the
+  run, a worker that joins later included; tasks carry only the run's token and their frame's
+  description. No worker holds the only copy of anything a task needs.
 - A worker lost while it renders (killed, pre-empted): the scheduler gives its frames to other
   workers, and frames it had finished but the client had not yet collected are rendered again.
   Every frame is still written once, and frame i is the same image wherever it is rendered.
@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Dict, Iterable, Optional, Set, Tuple
 
-from .frames import FrameFailure, Job, render_task
+from .frames import FrameFailure, Job, job_key, render_task
 from .series import FrameSpec
 
 __all__ = ["MAX_ATTEMPTS", "ClusterError", "FrameError", "require_distributed", "connect", "render_on_cluster"]
@@ -146,12 +146,13 @@ def render_on_cluster(client, job: Job, spec_of: Callable[[int], FrameSpec], tod
     Raises FrameError when a frame fails MAX_ATTEMPTS times, ClusterError when the cluster has no
     workers for timeout seconds; in-flight frames are cancelled either way.
     """
+    import pickle
+
     from distributed import KilledWorker
 
-    from .worker_plugin import JobPlugin
-
-    plugin = JobPlugin(job)
-    client.register_plugin(plugin, name=plugin.name)
+    # The run description stays with the scheduler, not with any worker; each worker fetches it
+    # with its first task of the run.
+    client.set_metadata(job_key(job.token), pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
     watch = _WorkerWatch(client, timeout, notify)
     pending = iter(todo)
     running: Dict[object, Tuple[int, int]] = {}  # future -> (frame index, attempt)
@@ -209,7 +210,7 @@ def render_on_cluster(client, job: Job, spec_of: Callable[[int], FrameSpec], tod
         if running:  # stopped early: drop the rest
             client.cancel(list(running))
         try:
-            client.unregister_worker_plugin(plugin.name)
-        except Exception:  # the scheduler went away: nothing left to unregister
+            client.set_metadata(job_key(job.token), None)
+        except Exception:  # the scheduler went away, and the description with it
             pass
     return renderers, watch.lost

@@ -3,12 +3,14 @@
 Each worker process builds one :class:`api.Simulator` per run (structure factors, detector and
 sources prepared once) and re-runs it per frame through :meth:`api.Simulator.run` with the frame's
 spindle range, orientation, crystal size and mosaic seed. The run description (:class:`Job`)
-holds everything a worker needs, so any worker, including one that joined after another was lost,
-builds the renderer from it; tasks carry only the run's token and the frame's :class:`FrameSpec`.
+holds everything a worker needs. On a cluster the scheduler keeps it for the run and each worker
+fetches it with its first task of the run, so any worker, including one that joined after another
+was lost, builds the renderer from it; tasks carry only the run's token and their :class:`FrameSpec`.
 """
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ import numpy as np
 
 from .series import FrameSpec
 
-__all__ = ["Job", "FrameRenderer", "FrameFailure", "hold_job", "drop_job", "render_task"]
+__all__ = ["Job", "FrameRenderer", "FrameFailure", "job_key", "render_task"]
 
 
 @dataclass(frozen=True)
@@ -81,61 +83,44 @@ class FrameRenderer:
         return image if self.job.counts is None else self.counts(image, spec)
 
 
-_RENDERERS: Dict[int, Tuple[str, FrameRenderer]] = {}
+def job_key(token: str) -> str:
+    """Where the scheduler keeps the run description of token (scheduler metadata)."""
+    return f"nanobragg-ext-job-{token}"
 
 
-def _renderer(job: Job) -> FrameRenderer:
-    """This thread's renderer for job: one per worker process with threads_per_worker=1."""
+def _fetch_job(token: str) -> Job:
+    """The run description of token, from the scheduler, where the client left it for the run."""
+    from distributed import get_worker
+    from distributed.utils import sync
+
+    w = get_worker()
+    payload = sync(w.loop, w.scheduler.get_metadata, keys=[job_key(token)], default=None)
+    if payload is None:
+        raise RuntimeError("the scheduler holds no description of this run (it has ended)")
+    return pickle.loads(payload)
+
+
+_RENDERERS: Dict[int, FrameRenderer] = {}
+
+
+def _renderer(token: str) -> FrameRenderer:
+    """This thread's renderer for the run token: one per worker process with threads_per_worker=1,
+    built from the run description the first time a task of the run comes to the thread."""
     key = threading.get_ident()
     hit = _RENDERERS.get(key)
-    if hit is None or hit[0] != job.token:
-        _RENDERERS[key] = hit = (job.token, FrameRenderer(job))  # replaces an older run's: bounded memory
-    return hit[1]
-
-
-# The run descriptions this process holds, by token. On a worker they arrive through the run's
-# worker plugin (JobPlugin), which the scheduler keeps and hands to every worker that joins.
-_JOBS: Dict[str, Job] = {}
-_JOBS_CHANGED = threading.Condition()
-
-
-def hold_job(job: Job) -> None:
-    with _JOBS_CHANGED:
-        _JOBS[job.token] = job
-        _JOBS_CHANGED.notify_all()
-
-
-def drop_job(token: str) -> None:
-    with _JOBS_CHANGED:
-        _JOBS.pop(token, None)
-    for key, (held, _) in list(_RENDERERS.items()):
-        if held == token:
-            del _RENDERERS[key]
-
-
-def _job(token: str, timeout: float) -> Job:
-    """The run description of token; waits for it, since a worker that has just joined may
-    receive its first task a moment before the scheduler's plugins are set up."""
-    with _JOBS_CHANGED:
-        if not _JOBS_CHANGED.wait_for(lambda: token in _JOBS, timeout):
-            raise RuntimeError(f"the run description did not reach this worker within {timeout:g} s")
-        return _JOBS[token]
-
-
-JOB_WAIT_S = 60.0
+    if hit is None or hit.job.token != token:
+        _RENDERERS.pop(key, None)  # an older run's: let it go before building the new one
+        _RENDERERS[key] = hit = FrameRenderer(_fetch_job(token))
+    return hit
 
 
 def render_task(token: str, spec: FrameSpec):
     """The Dask task of one frame: (index, frame array, (pid, id of the Simulator that rendered it)),
     or a FrameFailure when rendering raised."""
+    from distributed import get_worker
+
     try:
-        r = _renderer(_job(token, JOB_WAIT_S))
+        r = _renderer(token)
         return spec.index, r.frame(spec), (os.getpid(), r.id)
     except Exception as e:  # MemoryError included: the client decides whether to try elsewhere
-        from distributed import get_worker
-
-        try:
-            worker = get_worker().address
-        except ValueError:  # not in a worker
-            worker = None
-        return FrameFailure(spec.index, worker, f"{type(e).__name__}: {e}")
+        return FrameFailure(spec.index, get_worker().address, f"{type(e).__name__}: {e}")
