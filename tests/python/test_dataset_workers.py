@@ -129,12 +129,14 @@ def test_a_worker_that_joins_mid_run_renders_from_the_run_description(serial, tm
         pids = client.run(os.getpid)
         killer = KillWorkerAt(one.scheduler, 0, pids)
         on_scheduler(one, lambda s: s.add_plugin(killer))
-        notes = []
+        notes, counted = [], []
         ds = Dataset(SimulationConfig.from_cli_args(FLAGS), RotationSweep(0, 1.5, FRAMES, seed=4))
-        stats = ds.write(str(tmp_path / "joined.h5"), client=client, notify=notes.append)
+        stats = ds.write(str(tmp_path / "joined.h5"), client=client, notify=notes.append,
+                         progress=lambda done, total: counted.append(done))
     assert killer.killed is not None and stats["written"] == FRAMES and stats["workers_lost"] == 1
     assert pids[killer.killed] not in {pid for pid, _ in ds.last_renderers}  # the new worker rendered them
     assert len(notes) == 1 and notes[0].startswith(f"worker {killer.killed} lost")
+    assert counted == list(range(FRAMES + 1))  # progress counted every frame once, through the loss
     np.testing.assert_array_equal(frames(str(tmp_path / "joined.h5")), serial)
 
 

@@ -40,14 +40,12 @@ class FrameFailure:
     failed it and can try another one."""
 
     index: int
-    worker: Optional[str]   # worker address (None in the client)
+    worker: Optional[str]   # worker address (None: the task itself erred, seen by the client)
     cause: str              # "ExceptionType: message"
 
 
 class FrameRenderer:
     """One Simulator (structure factors, detector, sources prepared once) re-run per frame."""
-
-    builds = 0  # Simulators built in this process (the tests check reuse)
 
     def __init__(self, job: Job):
         from .. import api
@@ -56,7 +54,6 @@ class FrameRenderer:
         # float32 is what the file stores: the renderer writes it directly (rounded once per pixel).
         self.sim = api.Simulator(job.config, dtype=np.float32, threads=job.threads)
         self.id = uuid.uuid4().hex  # tells the client which Simulator rendered a frame
-        FrameRenderer.builds += 1
 
     def photons(self, spec: FrameSpec) -> np.ndarray:
         """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame."""

@@ -7,8 +7,8 @@ there and every optional package the run needs has imported.
 """
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import time
 import uuid
 from typing import Callable, List, Optional, Tuple
@@ -21,8 +21,8 @@ from .series import FrameSpec, RotationSweep, Series, StillSeries
 __all__ = ["Dataset", "simulate_dataset"]
 
 
-def _to_stderr(message: str) -> None:
-    print(f"dataset: {message}", file=sys.stderr)
+def _log_warning(message: str) -> None:
+    logging.getLogger(__name__).warning("dataset: %s", message)
 
 
 class Dataset:
@@ -170,7 +170,8 @@ class Dataset:
             Seconds to wait for the scheduler, for a first worker, and for any worker at all
             during the run, before giving up (ClusterError).
         notify : callable(str), optional
-            Told about a lost worker (default: a line on stderr).
+            Told about a lost worker (default: a warning from the logging module, on stderr unless
+            logging is set up otherwise).
 
         Returns
         -------
@@ -239,7 +240,7 @@ class Dataset:
                 t0 = time.perf_counter()
                 self.last_renderers, lost = render_on_cluster(
                     client, self.job(threads), self.frame, todo, store, max_in_flight or 2 * nthreads + 1,
-                    timeout, notify or _to_stderr)
+                    timeout, notify or _log_warning)
             writer.finish(complete=writer.all_written())
         finally:
             if writer is not None:
