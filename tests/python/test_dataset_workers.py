@@ -2,7 +2,8 @@
 moments of a run (before the first frame, early, mid-run, near the end) leaves a run that finishes
 by itself, exit 0, every frame written once and equal to a serial run; a frame that fails on every
 attempt stops the run with its index and cause, finished frames kept and resumable; a worker that
-fails frames hands them to another; a worker that joins mid-run renders from the run description
+fails frames hands them to another; a frame that kills every worker it runs on stops the run; losing
+the scheduler stops it with the frames kept; a worker that joins mid-run renders from the run description
 it fetches from the scheduler; an unreachable scheduler, a scheduler without workers and a
 missing Dask or h5py give one line, exit 2, and no file.
 
@@ -11,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 
 import numpy as np
@@ -42,8 +44,10 @@ REPEATS = int(os.environ.get("NANOBRAGG_WORKER_LOSS_REPEATS", "1"))
 def cluster():
     # Two worker processes under nannies, as the runner starts them: a killed one is restarted.
     # LocalCluster retires a worker name that is missing lost-worker-timeout (15 s) after one of its
-    # losses; these tests kill the same names every few seconds, so that check is put off.
-    with dask.config.set({"distributed.deploy.lost-worker-timeout": "1h"}):
+    # losses; these tests kill the same names every few seconds, so that check is put off. Dask
+    # gives up on a task after allowed-failures + 1 deaths of its worker: 2 here, not the default 4,
+    # so that the test of a frame that kills every worker it runs on waits for two restarts only.
+    with dask.config.set({"distributed.deploy.lost-worker-timeout": "1h", "distributed.scheduler.allowed-failures": 1}):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                silence_logs=50)
         client = Client(cluster)
@@ -218,6 +222,75 @@ def test_a_frame_failing_everywhere_stops_the_run_and_keeps_the_frames_written(c
     fresh = str(tmp_path / "fresh.h5")
     assert main(args + ["--out", fresh, "--workers", "0"]) == 0
     np.testing.assert_array_equal(frames(path), frames(fresh))
+
+
+def test_a_frame_that_kills_every_worker_it_runs_on_stops_the_run(cluster, serial, tmp_path):
+    cluster, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class KillOnFrame5(WorkerPlugin):  # on every worker, restarted ones included
+        name = "kill-on-frame-5"
+
+        def setup(self, worker):
+            from nanobragg_ext.dataset import frames as nbframes
+
+            working = nbframes.FrameRenderer.frame
+
+            def frame(renderer, spec):
+                if spec.index == 5:  # as the kernel's out-of-memory killer would
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return working(renderer, spec)
+            nbframes.FrameRenderer.working_frame, nbframes.FrameRenderer.frame = working, frame
+
+        def teardown(self, worker):
+            from nanobragg_ext.dataset import frames as nbframes
+            nbframes.FrameRenderer.frame = nbframes.FrameRenderer.working_frame
+
+    ds = Dataset(SimulationConfig.from_cli_args(FLAGS), RotationSweep(0, 1.5, FRAMES, seed=4))
+    path = str(tmp_path / "killer.h5")
+    client.register_plugin(KillOnFrame5())
+    try:
+        with pytest.raises(FrameError, match=r"^frame 5: the workers rendering it kept dying") as e:
+            ds.write(path, client=client, max_in_flight=1)  # one frame at a time: only frame 5 dies
+    finally:
+        client.unregister_worker_plugin(KillOnFrame5.name)
+    assert e.value.index == 5
+    with h5py.File(path, "r") as f:
+        assert f["entry/nanobragg/written"][()].tolist() == [1] * 5 + [0] * (FRAMES - 5)
+    client.wait_for_workers(2, timeout=60)
+    assert ds.write(path, client=client)["written"] == FRAMES - 5  # resumed on healthy workers
+    np.testing.assert_array_equal(frames(path), serial)
+
+
+def test_losing_the_scheduler_stops_the_run_and_keeps_the_frames_written(serial, tmp_path):
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--dashboard-address", ":0"], stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                               "--no-nanny"], stderr=subprocess.DEVNULL)
+    try:
+        with Client(address, timeout=60) as ready:  # both processes up
+            ready.wait_for_workers(1, timeout=60)
+
+        def lose_the_scheduler(done, total):
+            if done == 3:
+                scheduler.kill()
+                scheduler.wait()
+
+        ds = Dataset(SimulationConfig.from_cli_args(FLAGS), RotationSweep(0, 1.5, FRAMES, seed=4))
+        path = str(tmp_path / "orphan.h5")
+        with pytest.raises(ClusterError, match="lost the connection to the Dask scheduler"):
+            ds.write(path, scheduler=address, timeout=1, progress=lose_the_scheduler)
+    finally:
+        for p in (scheduler, worker):
+            p.kill()
+            p.wait()
+    with h5py.File(path, "r") as f:
+        assert f["entry/nanobragg/written"][()][:3].all() and not f["entry/nanobragg/written"][()].all()
+    ds.write(path, workers=0)  # resumed here
+    np.testing.assert_array_equal(frames(path), serial)
 
 
 def free_port():

@@ -13,8 +13,8 @@ What survives what:
   up to :data:`MAX_ATTEMPTS` times in all; then the run stops with :class:`FrameError` naming the
   frame and the cause. A frame whose workers keep dying while rendering it stops the run the same
   way once Dask gives up on it (``distributed.scheduler.allowed-failures``, KilledWorker).
-- No worker for ``timeout`` seconds (at the start or during the run), or a scheduler that cannot
-  be reached: :class:`ClusterError`.
+- No worker for ``timeout`` seconds (at the start or during the run), a scheduler that cannot
+  be reached, or one lost during the run (Dask then cancels every task): :class:`ClusterError`.
 
 Whatever stops a run, the frames written so far stay in the file and a new run resumes there.
 """
@@ -107,7 +107,10 @@ class _WorkerWatch:
     def look(self, now: Optional[float] = None) -> None:
         now = time.monotonic() if now is None else now
         self.seen = now
-        current = set(self.client.nthreads())
+        try:
+            current = set(self.client.nthreads())
+        except OSError:  # the scheduler is out of reach: the client reconnects or gives up on it
+            return
         for address in sorted(self.workers - current):
             self.lost += 1
             self.notify(f"worker {address} lost ({self.lost} so far); the frames it held are rendered again "
@@ -137,6 +140,15 @@ def _first_done(futures, timeout: float) -> Iterable:
         return ()
 
 
+def _scheduler_lost(client) -> bool:
+    """Whether the client has lost its scheduler: it cancels every future at once, then tries to
+    reconnect for its timeout, then closes."""
+    return client.status != "running"
+
+
+LOST_SCHEDULER = "lost the connection to the Dask scheduler; the frames written so far are kept (run again to resume)"
+
+
 def render_on_cluster(client, job: Job, spec_of: Callable[[int], FrameSpec], todo: Iterable[int],
                       store: Callable[[int, object], None], max_in_flight: int, timeout: float,
                       notify: Callable[[str], None]) -> Tuple[set, int]:
@@ -144,9 +156,10 @@ def render_on_cluster(client, job: Job, spec_of: Callable[[int], FrameSpec], tod
 
     Returns the (pid, Simulator id) pairs that rendered them and the number of workers lost.
     Raises FrameError when a frame fails MAX_ATTEMPTS times, ClusterError when the cluster has no
-    workers for timeout seconds; in-flight frames are cancelled either way.
+    workers for timeout seconds or the scheduler is lost; in-flight frames are cancelled.
     """
     import pickle
+    from concurrent.futures import CancelledError
 
     from distributed import KilledWorker
 
@@ -194,7 +207,9 @@ def render_on_cluster(client, job: Job, spec_of: Callable[[int], FrameSpec], tod
                         raise FrameError(index, f"frame {index}: the workers rendering it kept dying ({e})")
                     failed(index, attempt, None, f"{type(e).__name__}: {e}")
                     continue
-                if f.status == "cancelled":  # e.g. by another client of the cluster
+                if f.status == "cancelled":  # by the client that lost its scheduler, or by another client
+                    if _scheduler_lost(client):
+                        raise ClusterError(LOST_SCHEDULER)
                     failed(index, attempt, None, "its task was cancelled")
                     continue
                 result = f.result()
@@ -206,11 +221,13 @@ def render_on_cluster(client, job: Job, spec_of: Callable[[int], FrameSpec], tod
                 store(index, frame)
                 submit_next()
         watch.look()  # a loss just before the last frame came in is still reported
+    except (CancelledError, OSError):
+        if _scheduler_lost(client):
+            raise ClusterError(LOST_SCHEDULER) from None
+        raise
     finally:
-        if running:  # stopped early: drop the rest
+        if running and not _scheduler_lost(client):  # stopped early: drop the rest
             client.cancel(list(running))
-        try:
+        if not _scheduler_lost(client):  # else the description went with the scheduler
             client.set_metadata(job_key(job.token), None)
-        except Exception:  # the scheduler went away, and the description with it
-            pass
     return renderers, watch.lost
