@@ -39,7 +39,7 @@ QUIET_WORKERS = {"distributed.worker.profile.enabled": False,
 
 
 class ClusterError(RuntimeError):
-    """No cluster to render on: the scheduler cannot be reached, or it has no workers."""
+    """No cluster to render on: the scheduler cannot be reached or was lost, or it has no workers."""
 
 
 class FrameError(RuntimeError):
