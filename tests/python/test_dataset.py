@@ -243,10 +243,10 @@ def test_clusters_we_start_run_workers_without_the_dask_profiler():
     # scaling several percent on 2 cores (bench/bench_dataset.py), so our own clusters turn it off.
     import dask
 
-    from nanobragg_ext.dataset import _connect
+    from nanobragg_ext.dataset.cluster import connect
 
     own = []
-    client, nworkers, nthreads = _connect(None, None, 1, own)
+    client, nworkers, nthreads = connect(None, None, 1, 30.0, own)
     try:
         assert (nworkers, nthreads) == (1, 1)
         settings = client.run(lambda: (dask.config.get("distributed.worker.profile.enabled"),
@@ -256,3 +256,23 @@ def test_clusters_we_start_run_workers_without_the_dask_profiler():
         for thing in own:
             thing.close()
     assert dask.config.get("distributed.worker.profile.enabled")  # the caller's own config is untouched
+
+
+def test_workers_update_their_simulator_through_its_public_run(cfg):
+    # A frame with its own crystal size, then the config's defaults again: each image equals a
+    # fresh Simulator's, so the renderer's Simulator never holds a stale state.
+    from nanobragg_ext.dataset.frames import FrameRenderer
+
+    ds = Dataset(cfg, StillSeries(count=4, seed=5, jitter_size_percent=40.0))
+    r = FrameRenderer(ds.job(threads=1))
+    spec = next(ds.frame(i) for i in range(4) if ds.frame(i).n_cells != cfg.crystal.n_cells)
+    image = r.photons(spec)
+    assert image.dtype == np.float32  # rendered straight into what the file stores
+    fresh = api.Simulator(ds.config.replace(crystal={"n_cells": spec.n_cells}), threads=1)
+    np.testing.assert_array_equal(image, fresh.run(orientation=spec.orientation, mosaic_seed=spec.mosaic_seed)
+                                  .astype(np.float32))
+    np.testing.assert_array_equal(r.sim.run(), api.simulate(ds.config, dtype=np.float32, threads=1))
+    sized = r.sim.run(size_mm=(0.0005, 0.0, 0.0))  # a size in mm overrides Na
+    np.testing.assert_array_equal(sized, api.simulate(ds.config.replace(crystal={"size_mm": (0.0005, 0, 0)}),
+                                                      dtype=np.float32, threads=1))
+    assert not np.array_equal(sized, image)
