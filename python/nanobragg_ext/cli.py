@@ -20,6 +20,7 @@ USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the optio
        nanobragg-ext -cell a b c alpha beta gamma -default_F F [options]
        nanobragg-ext demo   render the built-in default case (1024x1024 still of a cubic crystal)
        nanobragg-ext info   version, build and OpenMP threads
+       nanobragg-ext nonbragg -stol water [options]   amorphous scattering (the options of nonBragg)
        nanobragg-ext dataset <options> --sweep START WIDTH FRAMES | --stills N --seed S  --out file.h5
                             a whole dataset to NeXus/NXmx HDF5 (see nanobragg-ext dataset -h)
 See README.md for the full option list."""
@@ -178,6 +179,12 @@ def cmd_demo(argv: List[str]) -> int:
     return run(DEMO_ARGS + argv)
 
 
+def cmd_nonbragg(argv: List[str]) -> int:
+    from .nonbragg import main as nonbragg_main
+
+    return nonbragg_main(argv)
+
+
 def cmd_dataset(argv: List[str]) -> int:
     from .dataset import main as dataset_main
 
@@ -188,6 +195,7 @@ SUBCOMMANDS = {
     "info": (cmd_info, "version, build and OpenMP threads"),
     "dataset": (cmd_dataset, "a rotation sweep or still series to NeXus/NXmx HDF5 on Dask (see dataset -h)"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
+    "nonbragg": (cmd_nonbragg, "amorphous background (water, air, ice ...) with nonBragg's options"),
 }
 
 

@@ -1,0 +1,182 @@
+/// The per-pixel physics of nonBragg.c (L1410-L1545, NONBRAGG.md section 8): scattering of an
+/// amorphous sample from a structure-factor table F(sin(theta)/lambda), summed over sub-pixels and
+/// sources with solid angle, polarization and source weights. Host and device code.
+#pragma once
+#include <cstdint>
+#include "hd.hpp"
+#include "polarization.hpp"     // for polarization_factor
+#include "structure_factor.hpp" // for polint
+#include "vec3.hpp"
+
+namespace nanobragg {
+
+/// The padded table of the C: entries 0, 1 and n-2, n-1 are the +-1e98/1e99 sentinels, stol in
+/// 1/m. monotonic: the stol column never decreases (then a look-up needs no history, see below).
+template <typename Real>
+struct StolTable {
+  const Real* stol;
+  const Real* F;
+  int n;
+  int monotonic;
+};
+
+/// nonBragg.c's look-up walk (L1506-L1507): `nearest` persists from one evaluation to the next.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int walk_nearest(const StolTable<Real>& t, Real stol, int nearest) {
+  while (stol > t.stol[nearest] && nearest <= t.n) ++nearest;
+  while (stol < t.stol[nearest] && nearest >= 2) --nearest;
+  return nearest;
+}
+
+/// The last entry <= stol (1 for a NaN stol), by bisection between the sentinels; on a strictly
+/// increasing table this is the look-up without history that -corrected uses.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int last_at_or_below(const StolTable<Real>& t, Real stol) {
+  int a = 1, b = t.n - 2;  // stol[a] <= stol < stol[b] thanks to the sentinels
+  while (b - a > 1) {
+    const int m = (a + b) / 2;
+    if (t.stol[m] <= stol) a = m; else b = m;
+  }
+  return a;
+}
+
+/// The walk's result on a non-decreasing table, computed without walking. With lo..hi the run of
+/// entries equal to stol, the walk ends at hi when there is none, else at `previous` clamped to
+/// [lo, hi]; a NaN stol leaves it at `previous`. determined: the result did not depend on previous.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int monotonic_nearest(const StolTable<Real>& t, Real stol, int previous,
+                                                         bool& determined) {
+  determined = false;
+  if (!(stol == stol)) return previous;
+  const int hi = last_at_or_below(t, stol);
+  if (t.stol[hi] != stol) {
+    determined = true;
+    return hi;
+  }
+  int lo = hi;
+  while (lo > 1 && t.stol[lo - 1] == stol) --lo;
+  return previous < lo ? lo : (previous > hi ? hi : previous);
+}
+
+/// F at stol: 4-point Lagrange through entries nearest-1 .. nearest+2 (the C's "cubic spline").
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real table_F(const StolTable<Real>& t, int nearest, Real stol) {
+  return polint(t.stol + nearest - 1, t.F + nearest - 1, stol);
+}
+
+/// Everything the amorphous kernel reads; trivially copyable (goes to a kernel by value).
+template <typename Real>
+struct AmorphousParams {
+  int fpixels, spixels;
+  int roi_xmin, roi_xmax, roi_ymin, roi_ymax;  // inclusive, as the C
+  Real pixel_size, subpixel_size;
+  int oversample;
+  Vec3<Real> fdet, sdet, odet, pix0, beam;
+  Real distance, close_distance;
+  int curved_detector, point_pixel;
+  int nopolar;
+  Real kahn;
+  Vec3<Real> polar_axis;  // as every call of polarization_factor sees it (re-normalized once)
+  int n_sources;
+  const Real* source_dir;     // 3 per source: unit vector from the sample towards the source
+  const Real* source_lambda;  // m
+  const Real* source_weight;  // the C uses them (B10)
+  StolTable<Real> table;
+  int corrected;  // 1: stateless look-up (order independent), 0: the C's persistent walk
+  int Fmap;       // store the last F instead of the intensity
+  Real r_e_sqr, fluence, molecules, steps;
+};
+
+/// What one pixel leaves behind: the value to store and the last evaluation's terms (the -img
+/// extraction and -printout read them).
+template <typename Real>
+struct AmorphousPixel {
+  Real value;  // photons (or F with -Fmap)
+  Real I;      // unscaled sum
+  Real F, stol, polar, omega;
+  Real omega_sum;  // over the sub-pixels (the C's console total)
+  int nearest;
+};
+
+/// The walk state carried from one evaluation to the next in the C's raster order. known: the
+/// state is the C's (from the start of the image, or after a look-up that did not depend on it);
+/// unknown_used: a look-up depended on a state that was not known (the pixel must be rendered
+/// again once the state coming in is known).
+struct WalkState {
+  int nearest;
+  int known;
+  int unknown_used;
+};
+
+/// The direction-independent part of one sub-pixel: its position (curved detector included).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const AmorphousParams<Real>& p, int fpixel,
+                                                                int spixel, int subF, int subS) {
+  const Real Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / Real(2);
+  const Real Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / Real(2);
+  const Real Odet = Real(0);  // one sensor layer of zero thickness
+  Vec3<Real> pos = {Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x,
+                    Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y,
+                    Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z};
+  if (p.curved_detector) {
+    const Vec3<Real> v = {p.distance * p.beam.x, p.distance * p.beam.y, p.distance * p.beam.z};
+    const Vec3<Real> nv = rotate_axis(v, p.sdet, pos.y / p.distance);
+    pos = rotate_axis(nv, p.fdet, pos.z / p.distance);
+  }
+  return pos;
+}
+
+/// One pixel in the C's order; walk: the look-up state, updated as the C updates it.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const AmorphousParams<Real>& p, int fpixel,
+                                                                        int spixel, WalkState& walk) {
+  AmorphousPixel<Real> r{};
+  Real Ibg = Real(0);
+  Real F = Real(0), stol = Real(0), polar = Real(1), omega = Real(0), omega_sum = Real(0);
+  Vec3<Real> axis = p.polar_axis;
+  for (int subS = 0; subS < p.oversample; ++subS) {
+    for (int subF = 0; subF < p.oversample; ++subF) {
+      Vec3<Real> diffracted = subpixel_position(p, fpixel, spixel, subF, subS);
+      const Real airpath = unitize(diffracted);
+      omega = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+      if (p.point_pixel) omega = Real(1) / airpath / airpath;
+      omega_sum += omega;
+      for (int source = 0; source < p.n_sources; ++source) {
+        Vec3<Real> incident = {-p.source_dir[3 * source], -p.source_dir[3 * source + 1],
+                               -p.source_dir[3 * source + 2]};
+        const Real lambda = p.source_lambda[source];
+        const Vec3<Real> q = {(diffracted.x - incident.x) / lambda, (diffracted.y - incident.y) / lambda,
+                              (diffracted.z - incident.z) / lambda};
+        stol = Real(0.5) * magnitude(q);
+        if (p.corrected) {
+          walk.nearest = last_at_or_below(p.table, stol);
+        } else if (p.table.monotonic) {
+          bool determined = false;
+          walk.nearest = monotonic_nearest(p.table, stol, walk.nearest, determined);
+          if (determined) walk.known = 1;
+          else if (!walk.known) walk.unknown_used = 1;
+        } else {
+          walk.nearest = walk_nearest(p.table, stol, walk.nearest);
+        }
+        F = table_F(p.table, walk.nearest, stol);
+        const Real sign = F < Real(0) ? Real(-1) : Real(1);
+        polar = p.nopolar ? Real(1) : polarization_factor(p.kahn, incident, diffracted, axis);
+        Ibg += sign * F * F * polar * omega * p.source_weight[source] * Real(1);
+      }
+    }
+  }
+  r.I = Ibg;
+  r.value = Ibg * p.r_e_sqr * p.fluence * p.molecules / p.steps;
+  if (p.Fmap) r.value = F;
+  r.F = F, r.stol = stol, r.polar = polar, r.omega = omega, r.omega_sum = omega_sum;
+  r.nearest = walk.nearest;
+  return r;
+}
+
+/// Whether the C renders pixel (f, s).
+template <typename Real>
+NANOBRAGG_HD inline bool amorphous_in_roi(const AmorphousParams<Real>& p, int f, int s) {
+  return !(f < p.roi_xmin || f > p.roi_xmax || s < p.roi_ymin || s > p.roi_ymax);
+}
+
+}  // namespace nanobragg
