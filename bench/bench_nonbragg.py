@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,30 +34,36 @@ def cases(n: int, water: str):
 
 
 def timed(cmd, cwd, env):
+    """(wall seconds, CPU seconds) of one process; CPU time is steadier on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def render_only(args, threads, repeat):
+def render_only(args, threads, repeat, cwd):
     """Median seconds of the native render alone (parse, table and set-up done once)."""
     import numpy as np
 
     from nanobragg_ext import nonbragg
     from nanobragg_ext.nonbragg_options import parse_nonbragg_args
 
+    args = [str(cwd / a) if a == "short.stol" else a for a in args]
     req = parse_nonbragg_args(args)
     setup = nonbragg.prepare(req, lambda w: None)
     image = np.zeros(setup.shape, dtype=np.float32)
     setup.render(image, threads[0])
     out = {}
     for t in threads:
-        runs = []
+        runs, cpu = [], []
         for _ in range(repeat):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             setup.render(image, t)
             runs.append(time.perf_counter() - t0)
-        out[t] = statistics.median(runs)
+            cpu.append(time.process_time() - c0)
+        out[t] = (statistics.median(runs), statistics.median(cpu))
     return out
 
 
@@ -73,8 +80,9 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="nb-bench-nonbragg-"))
     (work / "short.stol").write_text(SHORT)
     env = dict(os.environ, PYTHONPATH=str(here / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    print(f"{'case':16s} {'ours 1t (s)':>12s} {'C (s)':>8s} {'x C':>6s}   render only: " +
-          " ".join(f"{t}t" for t in threads) + ("   x C (1t)" if c_bin else ""))
+    print("seconds, wall (CPU); x C = C time / ours, by CPU time (the machine may be shared)")
+    print(f"{'case':16s} {'ours, 1 thread':>16s} {'C':>16s} {'x C':>6s}   render only: " +
+          "  ".join(f"{t} thread(s)" for t in threads) + ("   x C (render, 1t)" if c_bin else ""))
     try:
         for name, args in cases(256 if a.quick else 1024, water):
             ours, theirs = [], []
@@ -83,12 +91,13 @@ def main(argv=None) -> int:
                                   work, env))
                 if c_bin:
                     theirs.append(timed([c_bin] + args, work, env))
-            o = statistics.median(ours)
-            c = statistics.median(theirs) if theirs else float("nan")
-            r = render_only(args, threads, a.repeat)
-            line = f"{name:16s} {o:12.3f} {c:8.3f} {c / o:6.2f}   " + " ".join(f"{r[t]:.3f}" for t in threads)
+            ow, oc = (statistics.median(x) for x in zip(*ours))
+            cw, cc = (statistics.median(x) for x in zip(*theirs)) if theirs else (float("nan"),) * 2
+            r = render_only(args, threads, a.repeat, work)
+            line = (f"{name:16s} {ow:7.3f} ({oc:6.3f}) {cw:7.3f} ({cc:6.3f}) {cc / oc:6.2f}   " +
+                    "  ".join(f"{r[t][0]:.3f} ({r[t][1]:.3f})" for t in threads))
             if c_bin:
-                line += f"   {c / r[threads[0]]:.2f}"
+                line += f"   {cc / r[threads[0]][1]:.2f}"
             print(line)
     finally:
         shutil.rmtree(work, ignore_errors=True)

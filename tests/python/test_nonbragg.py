@@ -143,3 +143,36 @@ def test_flat_table_gives_the_thomson_scattering_of_the_sample(tmp_path, monkeyp
         omega = px * px / R / R * d / R
         expected = 7.94079248018965e-30 * fluence * molecules * omega
         assert image[s * n + f] == pytest.approx(expected, rel=1e-6)
+
+
+GEOMETRY = ["-detpixels", "48", "-distance", "40", "-flux", "1e12"]
+
+
+def test_background_equals_nonbragg_runs_summed(tmp_path, monkeypatch):
+    from nanobragg_ext.background import Background, Material
+
+    water = run(["-stol", "water", "-thick", "0.2"] + BASE, tmp_path, monkeypatch)[4].reshape(48, 48)
+    air = run(["-stol", "air", "-thick", "30", "-density", "0.0012", "-MW", "28.97"] + BASE, tmp_path,
+              monkeypatch)[4].reshape(48, 48)
+    bg = Background(GEOMETRY, [Material("water", thickness_mm=0.2),
+                               Material("air", thickness_mm=30, density=0.0012, molecular_weight=28.97)])
+    bragg = np.linspace(0, 100, 48 * 48, dtype=np.float32).reshape(48, 48)
+    image = bragg.copy()
+    assert bg.add_to(image) is image
+    assert np.array_equal(image, (bragg + water) + air)
+    assert np.array_equal(bg.render(), np.float32(0) + water + air)
+
+
+def test_background_checks_its_inputs():
+    from nanobragg_ext.background import Background, Material
+    from nanobragg_ext.options import OptionError
+
+    with pytest.raises(OptionError, match="thickness"):
+        Material("water", thickness_mm=-1)
+    with pytest.raises(OptionError, match="molecular_weight"):
+        Material("water", molecular_weight=0)
+    bg = Background(GEOMETRY, [Material("water")])
+    with pytest.raises(TypeError, match="float32"):
+        bg.add_to(np.zeros((48, 48), dtype=np.float64))
+    with pytest.raises(ValueError, match="shape"):
+        bg.add_to(np.zeros((48, 47), dtype=np.float32))

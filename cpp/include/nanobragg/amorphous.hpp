@@ -25,6 +25,8 @@ TextColumns read_text_columns(const std::string& path, int ncols);
 /// The padded table of nonBragg.c (L1232-L1255), stol in 1/m.
 struct StolTableData {
   std::vector<double> stol, F;
+  std::vector<int> bucket;  // look-up guesses on a monotonic table (StolTable::bucket)
+  double bucket_origin = 0, bucket_scale = 0;
   bool monotonic = true;    // stol never decreases
   long first_decrease = -1; // row (0-based, of the rows given) where stol first goes back
 };
@@ -49,7 +51,7 @@ struct AmorphousSetup {
   double detsize_x = 0, detsize_y = 0;  // before the ceil (the header's BEAM_CENTER_Y uses it)
   double Xbeam = 0, Ybeam = 0, Xclose = 0, Yclose = 0, distance = 0, close_distance = 0;
   int roi_xmin = 0, roi_xmax = 0, roi_ymin = 0, roi_ymax = 0;
-  std::vector<double> source_dir, source_lambda, source_weight, source_raw_xyz;
+  std::vector<double> source_dir, source_pol_dir, source_lambda, source_weight, source_raw_xyz;
   StolTableData table;
   Vec3d polar_axis{};  // as polarization_factor sees it on every call
   double fluence = 0, molecules = 0, density = 0, molecular_weight = 0;

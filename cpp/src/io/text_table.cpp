@@ -86,6 +86,20 @@ StolTableData pad_stol_table(const std::vector<double>& stol_rows, const std::ve
       break;
     }
   }
+  // Look-up guesses: as many buckets as points over the table's span.
+  const double lo = t.stol[2], hi = t.stol[std::size_t(n - 3)];
+  if (t.monotonic && hi > lo && std::isfinite(hi - lo)) {
+    const int buckets = n;
+    t.bucket_origin = lo;
+    t.bucket_scale = buckets / (hi - lo);
+    t.bucket.assign(std::size_t(buckets), 1);
+    int i = 1;
+    for (int b = 0; b < buckets; ++b) {
+      const double edge = lo + b / t.bucket_scale;
+      while (i + 1 < n - 2 && t.stol[std::size_t(i + 1)] <= edge) ++i;
+      t.bucket[std::size_t(b)] = i;
+    }
+  }
   return t;
 }
 

@@ -114,6 +114,11 @@ AmorphousSetup prepare_amorphous(const Options& opt, const AmorphousOptions& a, 
   s.source_dir = p.source_dir;
   s.source_lambda = p.source_lambda;
   s.source_raw_xyz = p.source_raw_xyz;
+  for (std::size_t i = 0; i < s.source_lambda.size(); ++i) {
+    Vec3d incident = {-s.source_dir[3 * i], -s.source_dir[3 * i + 1], -s.source_dir[3 * i + 2]};
+    unitize(incident);
+    s.source_pol_dir.insert(s.source_pol_dir.end(), {incident.x, incident.y, incident.z});
+  }
   s.source_weight.assign(s.source_lambda.size(), 1.0);
   for (std::size_t i = 0; i < file.lambda.size(); ++i) {
     const double w = i < file.weight.size() ? file.weight[i] : NAN;
@@ -162,9 +167,11 @@ AmorphousParams<double> AmorphousSetup::params() const {
   p.nopolar = nopolar, p.kahn = kahn, p.polar_axis = polar_axis;
   p.n_sources = int(source_lambda.size());
   p.source_dir = source_dir.data();
+  p.source_pol_dir = source_pol_dir.data();
   p.source_lambda = source_lambda.data();
   p.source_weight = source_weight.data();
-  p.table = {table.stol.data(), table.F.data(), int(table.stol.size()), table.monotonic ? 1 : 0};
+  p.table = {table.stol.data(), table.F.data(), int(table.stol.size()), table.monotonic ? 1 : 0,
+             table.bucket.data(), int(table.bucket.size()), table.bucket_origin, table.bucket_scale};
   p.corrected = corrected;
   p.Fmap = Fmap;
   p.r_e_sqr = kReSqr, p.fluence = fluence, p.molecules = molecules, p.steps = steps;

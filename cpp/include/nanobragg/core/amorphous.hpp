@@ -18,6 +18,11 @@ struct StolTable {
   const Real* F;
   int n;
   int monotonic;
+  // A starting guess for look-ups on a monotonic table: bucket b of width 1/bucket_scale from
+  // bucket_origin holds the last entry <= its lower edge (only a guess: the walk checks it).
+  const int* bucket;
+  int buckets;
+  Real bucket_origin, bucket_scale;
 };
 
 /// nonBragg.c's look-up walk (L1506-L1507): `nearest` persists from one evaluation to the next.
@@ -28,27 +33,36 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE int walk_nearest(const StolTable<Real>& t, Re
   return nearest;
 }
 
-/// The last entry <= stol (1 for a NaN stol), by bisection between the sentinels; on a strictly
-/// increasing table this is the look-up without history that -corrected uses.
+/// The last entry <= stol, walking from hint (any index; the previous answer is a good one); the
+/// sentinels stop the walk at 1 and n-3. Not for a NaN stol.
 template <typename Real>
-NANOBRAGG_HD NANOBRAGG_FORCEINLINE int last_at_or_below(const StolTable<Real>& t, Real stol) {
-  int a = 1, b = t.n - 2;  // stol[a] <= stol < stol[b] thanks to the sentinels
-  while (b - a > 1) {
-    const int m = (a + b) / 2;
-    if (t.stol[m] <= stol) a = m; else b = m;
-  }
-  return a;
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int last_at_or_below(const StolTable<Real>& t, Real stol, int hint) {
+  int i = hint < 1 ? 1 : (hint > t.n - 3 ? t.n - 3 : hint);
+  while (t.stol[i + 1] <= stol) ++i;
+  while (t.stol[i] > stol) --i;
+  return i;
 }
 
-/// The walk's result on a non-decreasing table, computed without walking. With lo..hi the run of
-/// entries equal to stol, the walk ends at hi when there is none, else at `previous` clamped to
-/// [lo, hi]; a NaN stol leaves it at `previous`. determined: the result did not depend on previous.
+/// A starting index for last_at_or_below (the bucket of stol, else the previous answer).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int bucket_guess(const StolTable<Real>& t, Real stol, int previous) {
+  if (t.buckets <= 0) return previous;
+  const Real b = (stol - t.bucket_origin) * t.bucket_scale;
+  if (!(b >= Real(0))) return 1;
+  return b < Real(t.buckets) ? t.bucket[int(b)] : t.n - 3;
+}
+
+/// The walk's result on a non-decreasing table, computed without the walk's history. With
+/// lo..hi the run of entries equal to stol, the walk ends at hi when there is none, else at
+/// `previous` clamped to [lo, hi]; a NaN stol leaves it at `previous`. determined: the result
+/// did not depend on previous. hint: where to start looking (updated).
 template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE int monotonic_nearest(const StolTable<Real>& t, Real stol, int previous,
-                                                         bool& determined) {
+                                                         int& hint, bool& determined) {
   determined = false;
   if (!(stol == stol)) return previous;
-  const int hi = last_at_or_below(t, stol);
+  const int hi = last_at_or_below(t, stol, bucket_guess(t, stol, hint));
+  hint = hi;
   if (t.stol[hi] != stol) {
     determined = true;
     return hi;
@@ -79,6 +93,8 @@ struct AmorphousParams {
   Vec3<Real> polar_axis;  // as every call of polarization_factor sees it (re-normalized once)
   int n_sources;
   const Real* source_dir;     // 3 per source: unit vector from the sample towards the source
+  const Real* source_pol_dir; // 3 per source: the incident direction as polarization_factor
+                              // re-normalizes it (unit(-source_dir)), for the K = 0 factor
   const Real* source_lambda;  // m
   const Real* source_weight;  // the C uses them (B10)
   StolTable<Real> table;
@@ -106,6 +122,7 @@ struct WalkState {
   int nearest;
   int known;
   int unknown_used;
+  int hint;  // the last answer of the look-up (a starting point only)
 };
 
 /// The direction-independent part of one sub-pixel: its position (curved detector included).
@@ -149,10 +166,11 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const Am
                               (diffracted.z - incident.z) / lambda};
         stol = Real(0.5) * magnitude(q);
         if (p.corrected) {
-          walk.nearest = last_at_or_below(p.table, stol);
+          walk.nearest = stol == stol ? last_at_or_below(p.table, stol, bucket_guess(p.table, stol, walk.hint)) : 1;
+          walk.hint = walk.nearest;
         } else if (p.table.monotonic) {
           bool determined = false;
-          walk.nearest = monotonic_nearest(p.table, stol, walk.nearest, determined);
+          walk.nearest = monotonic_nearest(p.table, stol, walk.nearest, walk.hint, determined);
           if (determined) walk.known = 1;
           else if (!walk.known) walk.unknown_used = 1;
         } else {
@@ -160,7 +178,16 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const Am
         }
         F = table_F(p.table, walk.nearest, stol);
         const Real sign = F < Real(0) ? Real(-1) : Real(1);
-        polar = p.nopolar ? Real(1) : polarization_factor(p.kahn, incident, diffracted, axis);
+        if (p.nopolar) {
+          polar = Real(1);
+        } else if (p.kahn == Real(0)) {
+          // polarization_factor with K = 0: no angle, and the axis is not read.
+          const Vec3<Real> pol_incident = {p.source_pol_dir[3 * source], p.source_pol_dir[3 * source + 1],
+                                           p.source_pol_dir[3 * source + 2]};
+          polar = unpolarized_factor(pol_incident, diffracted);
+        } else {
+          polar = polarization_factor(p.kahn, incident, diffracted, axis);
+        }
         Ibg += sign * F * F * polar * omega * p.source_weight[source] * Real(1);
       }
     }
@@ -171,6 +198,93 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const Am
   r.F = F, r.stol = stol, r.polar = polar, r.omega = omega, r.omega_sum = omega_sum;
   r.nearest = walk.nearest;
   return r;
+}
+
+/// kLanes adjacent pixels of one row at once, every one in the ROI: amorphous_pixel's arithmetic
+/// per lane, arranged so the host compiler runs the lanes in SIMD registers (the look-up and a
+/// Kahn factor other than 0 stay scalar). For a monotonic table or -corrected only. Returns false,
+/// with out untouched, when a look-up tied with a table point (its result then depends on the walk
+/// state: the caller renders the lanes one by one instead). walk: updated as amorphous_pixel would.
+template <int kLanes, typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Real>& p, int f0, int spixel,
+                                                        WalkState& walk, AmorphousPixel<Real>* out) {
+  Real I[kLanes], F[kLanes], stol[kLanes], polar[kLanes], omega[kLanes], omega_sum[kLanes];
+  Real dx[kLanes], dy[kLanes], dz[kLanes];
+  Real xa[4][kLanes], ya[4][kLanes];
+  int idx[kLanes];
+  int hint = walk.hint;
+  for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0), F[w] = Real(0), polar[w] = Real(1);
+  for (int subS = 0; subS < p.oversample; ++subS) {
+    for (int subF = 0; subF < p.oversample; ++subF) {
+      NANOBRAGG_SIMD
+      for (int w = 0; w < kLanes; ++w) {
+        Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
+        const Real airpath = unitize(d);
+        Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+        if (p.point_pixel) om = Real(1) / airpath / airpath;
+        omega[w] = om;
+        omega_sum[w] += om;
+        dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+      }
+      for (int source = 0; source < p.n_sources; ++source) {
+        const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
+        const Real iz = -p.source_dir[3 * source + 2];
+        const Real lambda = p.source_lambda[source];
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          const Vec3<Real> q = {(dx[w] - ix) / lambda, (dy[w] - iy) / lambda, (dz[w] - iz) / lambda};
+          stol[w] = Real(0.5) * magnitude(q);
+        }
+        for (int w = 0; w < kLanes; ++w) {
+          if (!(stol[w] == stol[w])) return false;
+          hint = last_at_or_below(p.table, stol[w], bucket_guess(p.table, stol[w], hint));
+          if (!p.corrected && p.table.stol[hint] == stol[w]) return false;
+          idx[w] = hint;
+          for (int k = 0; k < 4; ++k) xa[k][w] = p.table.stol[hint - 1 + k], ya[k][w] = p.table.F[hint - 1 + k];
+        }
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          const Real xs[4] = {xa[0][w], xa[1][w], xa[2][w], xa[3][w]};
+          const Real ys[4] = {ya[0][w], ya[1][w], ya[2][w], ya[3][w]};
+          F[w] = polint(xs, ys, stol[w]);
+        }
+        if (p.nopolar) {
+          for (int w = 0; w < kLanes; ++w) polar[w] = Real(1);
+        } else if (p.kahn == Real(0)) {
+          const Vec3<Real> pol_incident = {p.source_pol_dir[3 * source], p.source_pol_dir[3 * source + 1],
+                                           p.source_pol_dir[3 * source + 2]};
+          NANOBRAGG_SIMD
+          for (int w = 0; w < kLanes; ++w) {
+            Vec3<Real> d = {dx[w], dy[w], dz[w]};
+            polar[w] = unpolarized_factor(pol_incident, d);
+            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+          }
+        } else {
+          for (int w = 0; w < kLanes; ++w) {
+            Vec3<Real> incident = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = p.polar_axis;
+            polar[w] = polarization_factor(p.kahn, incident, d, axis);
+            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+          }
+        }
+        const Real weight = p.source_weight[source];
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          const Real sign = F[w] < Real(0) ? Real(-1) : Real(1);
+          I[w] += sign * F[w] * F[w] * polar[w] * omega[w] * weight * Real(1);
+        }
+      }
+    }
+  }
+  for (int w = 0; w < kLanes; ++w) {
+    AmorphousPixel<Real>& r = out[w];
+    r.I = I[w];
+    r.value = p.Fmap ? F[w] : I[w] * p.r_e_sqr * p.fluence * p.molecules / p.steps;
+    r.F = F[w], r.stol = stol[w], r.polar = polar[w], r.omega = omega[w], r.omega_sum = omega_sum[w];
+    r.nearest = idx[w];
+  }
+  walk.hint = hint;
+  if (p.n_sources > 0) walk.nearest = idx[kLanes - 1], walk.known = 1;
+  return true;
 }
 
 /// Whether the C renders pixel (f, s).
