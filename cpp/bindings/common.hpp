@@ -11,5 +11,6 @@ void add_cpu(py::module_& m);
 void add_random(py::module_& m);
 void add_io(py::module_& m);
 void add_amorphous(py::module_& m);
+void add_noisify(py::module_& m);
 
 }  // namespace nanobragg::bindings

@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, m) {
   nb::add_random(m);
   nb::add_io(m);
   nb::add_amorphous(m);
+  nb::add_noisify(m);
 }

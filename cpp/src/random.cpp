@@ -74,7 +74,11 @@ float poidev(float xm, long* idum, RandomState& st) {
   }
   float em, t, y;
   if (xm < 12.0) {
-    const float g = float(std::exp(double(-xm)));
+    if (xm != st.poidev_oldm) {
+      st.poidev_oldm = xm;
+      st.poidev_g = float(std::exp(double(-xm)));
+    }
+    const float g = st.poidev_g;
     em = -1;
     t = 1.0;
     do {
@@ -85,6 +89,7 @@ float poidev(float xm, long* idum, RandomState& st) {
     const float sq = float(std::sqrt(2.0 * xm));
     const float alxm = float(std::log(double(xm)));
     const float g = float(xm * alxm - gammln(float(xm + 1.0)));
+    st.poidev_oldm = xm, st.poidev_g = g;
     do {
       do {
         y = float(std::tan(M_PI * ran1(idum, st)));

@@ -21,6 +21,7 @@ USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the optio
        nanobragg-ext demo   render the built-in default case (1024x1024 still of a cubic crystal)
        nanobragg-ext info   version, build and OpenMP threads
        nanobragg-ext nonbragg -stol water [options]   amorphous scattering (the options of nonBragg)
+       nanobragg-ext noisify <noisify's options>   detector effects (PSF, noise, gain, adc) on a float image
        nanobragg-ext dataset <options> --sweep START WIDTH FRAMES | --stills N --seed S  --out file.h5
                             a whole dataset to NeXus/NXmx HDF5 (see nanobragg-ext dataset -h)
 See README.md for the full option list."""
@@ -185,6 +186,12 @@ def cmd_nonbragg(argv: List[str]) -> int:
     return nonbragg_main(argv)
 
 
+def cmd_noisify(argv: List[str]) -> int:
+    from .noisify.command import main as noisify_main
+
+    return noisify_main(argv)
+
+
 def cmd_dataset(argv: List[str]) -> int:
     from .dataset import main as dataset_main
 
@@ -194,6 +201,7 @@ def cmd_dataset(argv: List[str]) -> int:
 SUBCOMMANDS = {
     "info": (cmd_info, "version, build and OpenMP threads"),
     "dataset": (cmd_dataset, "a rotation sweep or still series to NeXus/NXmx HDF5 on Dask (see dataset -h)"),
+    "noisify": (cmd_noisify, "detector effects on a float image, a drop-in for noisify (see README \"noisify\")"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
     "nonbragg": (cmd_nonbragg, "amorphous background (water, air, ice ...) with nonBragg's options"),
 }

@@ -13,6 +13,10 @@ struct RandomState {
   long iv[32] = {};
   int gauss_iset = 0;    // gaussdev keeps its second deviate
   float gauss_gset = 0;
+  // poidev caches exp(-xm) keyed by the last mean, which starts at -1 with the cache unset (0):
+  // a first call with a mean of exactly -1 uses that 0 (noisify quirk N18).
+  float poidev_oldm = -1.0f;
+  float poidev_g = 0.0f;
 };
 
 /// Uniform deviate in (0, 1); *idum <= 0 reseeds. Ports nanoBragg.c ran1().

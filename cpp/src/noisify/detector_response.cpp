@@ -1,0 +1,235 @@
+/// The detector chain of noisify.c's main() (L481-L663), stage by stage.
+#include "nanobragg/noisify/detector_response.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "nanobragg/random.hpp"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace nanobragg::noisify {
+
+namespace {
+constexpr double int32_ceiling = 2147483647.0;
+constexpr double int16_ceiling = 65535.0;
+
+int thread_count(int threads) {
+#if defined(_OPENMP)
+  return threads > 0 ? threads : omp_get_max_threads();
+#else
+  (void)threads;
+  return 1;
+#endif
+}
+
+// The C casts doubles to unsigned types with no lower clamp. x86-64 GCC truncates to a signed
+// 32-bit (for unsigned short) or 64-bit (for unsigned int) integer and keeps the low bits; a value
+// that does not fit, and NaN, becomes the "integer indefinite" 0x80...0, whose low bits are 0
+// (NOISIFY.md 6.6). Corrected: negative and NaN values read 0.
+std::uint16_t cast16(double a, bool corrected) {
+  if (corrected) return a > 0.0 ? std::uint16_t(a) : 0;  // callers clip at 65535 first
+  if (!(a > -2147483649.0 && a < 2147483648.0)) return 0;
+  return std::uint16_t(std::uint32_t(std::int32_t(a)));
+}
+std::uint32_t cast32(double a, bool corrected) {
+  if (corrected) return a > 0.0 ? std::uint32_t(a) : 0;  // callers clip at 2^31 - 1 first
+  if (!(a >= -9223372036854775808.0 && a < 9223372036854775808.0)) return 0;
+  return std::uint32_t(std::uint64_t(std::int64_t(a)));
+}
+
+// Sums of n x n blocks (the binned image), or the image itself as double when n = 1.
+std::vector<double> binned(const std::vector<float>& img, int width, int height, int n, int threads) {
+  const int bw = width / n, bh = height / n;
+  std::vector<double> out(std::size_t(bw) * bh, 0.0);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+#endif
+  for (int by = 0; by < bh; ++by) {
+    for (int bx = 0; bx < bw; ++bx) {
+      double sum = 0.0;
+      for (int y = by * n; y < (by + 1) * n; ++y)
+        for (int x = bx * n; x < (bx + 1) * n; ++x) sum += img[std::size_t(y) * width + x];
+      out[std::size_t(by) * bw + bx] = sum;
+    }
+  }
+  return out;
+}
+
+// ran1 from its own table: the same pixel set for the same seed whatever else the run draws.
+std::vector<char> pixel_set(std::size_t pixels, double fraction, long seed) {
+  std::vector<char> set(pixels, 0);
+  if (!(fraction > 0.0)) return set;
+  RandomState st;
+  long idum = -std::labs(seed);
+  for (auto& s : set) s = ran1(&idum, st) < fraction;
+  return set;
+}
+}  // namespace
+
+InputScan scan_input(const float* input, std::int64_t pixels) {
+  InputScan s;
+  for (std::int64_t i = 0; i < pixels; ++i) {
+    const double v = input[i];
+    if (s.max_I < v) s.max_I = v;
+    if (v < 0.0) s.negatives.push_back(input[i]);
+    if (!std::isfinite(v)) ++s.nonfinite;
+    if (v > 0.0 && v < 0.01) ++s.below_001;
+  }
+  return s;
+}
+
+ResponseImages detector_response(const float* input, int width, int height, const ResponseParams& p, long seed,
+                                 bool with_noise) {
+  if (p.binning < 1 || width % p.binning != 0 || height % p.binning != 0) {
+    throw std::invalid_argument("binning " + std::to_string(p.binning) + " does not divide the " +
+                                std::to_string(width) + " x " + std::to_string(height) + " image");
+  }
+  const std::size_t pixels = std::size_t(width) * height;
+  const int nthreads = thread_count(p.threads);
+  const bool corrected = p.corrected;
+  ResponseImages r;
+  r.width = width / p.binning, r.height = height / p.binning;
+  const std::size_t out_pixels = std::size_t(r.width) * r.height;
+
+  // Photons/pixel (L481-L491), in float as the C stores them.
+  std::vector<float> photons(pixels);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+#endif
+  for (std::size_t i = 0; i < pixels; ++i) photons[i] = float(p.photon_factor * double(input[i]));
+
+  // Noiseless integers and PGM (L495-L563); the PSF reaches them only without noise.
+  {
+    std::vector<float> blurred;
+    const std::vector<float>* src = &photons;
+    if (!with_noise && p.psf.type != PsfType::none) {
+      r.noiseless_psf = apply_psf(photons.data(), width, height, p.psf, blurred, p.threads);
+      src = &blurred;
+    }
+    const std::vector<double> v = binned(*src, width, height, p.binning, p.threads);
+    r.int16.resize(out_pixels);
+    r.pgm.resize(out_pixels);
+    if (p.bits == 32) r.int32.resize(out_pixels);
+    std::int64_t wrapped = 0, clipped32 = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nthreads) reduction(+ : wrapped, clipped32)
+#endif
+    for (std::size_t i = 0; i < out_pixels; ++i) {
+      double adu = v[i] * p.gain + p.adc;
+      if (p.saturation > 0.0 && adu > p.saturation) adu = p.saturation;
+      if (adu > int32_ceiling) adu = int32_ceiling;
+      const double adu16 = adu > int16_ceiling ? int16_ceiling : adu;
+      if (adu <= -1.0 && !corrected) ++wrapped;
+      r.int16[i] = cast16(adu16, corrected);
+      if (p.bits == 32) {
+        // The C clips the 32-bit noiseless image at 65535 too (N8); corrected keeps the full range.
+        if (adu > int16_ceiling && !corrected) ++clipped32;
+        r.int32[i] = cast32(corrected ? adu : adu16, corrected);
+      }
+      r.pgm[i] = std::uint8_t(r.int16[i] > 255 ? 255 : r.int16[i]);
+    }
+    r.wrapped_noiseless = wrapped, r.clipped32 = clipped32;
+  }
+  if (!with_noise) return r;
+
+  // Pass 1 (L571-L590): flicker, calibration error and Poisson deviates, one pixel after another
+  // from the two streams that share one ran1 table and one Gaussian spare (N3).
+  RandomState st;
+  long idum = seed, calib = p.calib_idum;
+  std::vector<float> counts(pixels);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < pixels; ++i) {
+    double photons0 = photons[i];
+    if (p.flicker > 0.0) photons0 *= (1.0 + p.flicker * gaussdev(&idum, st));
+    if (p.calibration > 0.0) photons0 *= (1.0 + p.calibration * gaussdev(&calib, st));
+    const float mean = float(photons0);
+    float n;
+    if (corrected && !(mean > 0.0f)) {
+      n = 0.0f;  // no photons from a negative (or NaN) mean, and no draw
+    } else {
+      if (i == 0 && mean == -1.0f) r.first_mean_minus1 = true;
+      n = poidev(mean, &idum, st);
+    }
+    if (mean > 1.0e6f) {
+      ++r.poisson_gaussian;
+      if (corrected) n = n > 0.0f ? float(std::floor(double(n) + 0.5)) : 0.0f;
+    }
+    counts[i] = n;
+    sum += n;
+  }
+  r.photons_before_psf = sum;
+
+  // PSF on the photon counts, before read-out noise (N5).
+  std::vector<float> blurred;
+  const std::vector<float>* src = &counts;
+  if (p.psf.type != PsfType::none) {
+    r.noise_psf = apply_psf(counts.data(), width, height, p.psf, blurred, p.threads);
+    src = &blurred;
+  }
+  const std::vector<double> v = binned(*src, width, height, p.binning, p.threads);
+  counts.clear();
+  blurred.clear();
+
+  // Pass 2 (L607-L637): gain, adc, read-out noise (drawn in pixel order), clipping, casts.
+  if (p.bits == 16) r.noise16.resize(out_pixels);
+  if (p.bits == 32) r.noise32.resize(out_pixels);
+  const double sat = p.saturation;
+  const int bits = p.bits;
+  long overloads = 0;
+  std::int64_t wrapped = 0;
+  double total = 0.0;
+  auto pixel = [&](std::size_t i, double noise, long& over, std::int64_t& wrap) {
+    double adu = v[i] * p.gain + p.adc + noise;
+    if (sat > 0.0 && adu > sat) adu = sat, ++over;
+    if (adu > int32_ceiling) {
+      adu = int32_ceiling;
+      if (bits == 32) ++over;
+    }
+    if (bits == 32) r.noise32[i] = cast32(adu, corrected);
+    if (adu > int16_ceiling) {
+      adu = int16_ceiling;
+      if (bits == 16) ++over;
+    }
+    if (bits == 16) r.noise16[i] = cast16(adu, corrected);
+    if (adu <= -1.0 && !corrected) ++wrap;
+  };
+  if (p.readout > 0.0) {
+    // adu = n*gain + adc, then adu += readout*gaussdev: the lambda adds in that order.
+    for (std::size_t i = 0; i < out_pixels; ++i) {
+      total += v[i];
+      pixel(i, p.readout * gaussdev(&idum, st), overloads, wrapped);
+    }
+  } else {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nthreads) reduction(+ : overloads, wrapped, total)
+#endif
+    for (std::size_t i = 0; i < out_pixels; ++i) {
+      total += v[i];
+      pixel(i, 0.0, overloads, wrapped);
+    }
+  }
+  r.photons = total;
+  r.overloads = overloads;
+  r.wrapped_noise = wrapped;
+
+  // Hot pixels read the ceiling, dead ones 0 (beyond the C; each from its own seeded stream).
+  const std::vector<char> hot = pixel_set(out_pixels, p.hot_fraction, p.hot_seed);
+  const std::vector<char> dead = pixel_set(out_pixels, p.dead_fraction, p.dead_seed);
+  const double ceiling = sat > 0.0 ? sat : (bits == 32 ? int32_ceiling : int16_ceiling);
+  for (std::size_t i = 0; i < out_pixels; ++i) {
+    if (!hot[i] && !dead[i]) continue;
+    const double value = dead[i] ? 0.0 : ceiling;
+    if (dead[i]) ++r.dead;
+    else ++r.hot;
+    if (bits == 16) r.noise16[i] = std::uint16_t(value > int16_ceiling ? int16_ceiling : value);
+    if (bits == 32) r.noise32[i] = std::uint32_t(value);
+  }
+  return r;
+}
+
+}  // namespace nanobragg::noisify
