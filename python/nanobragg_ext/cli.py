@@ -186,6 +186,12 @@ def cmd_nonbragg(argv: List[str]) -> int:
     return nonbragg_main(argv)
 
 
+def cmd_compose(argv: List[str]) -> int:
+    from .compose import main as compose_main
+
+    return compose_main(argv)
+
+
 def cmd_noisify(argv: List[str]) -> int:
     from .noisify.command import main as noisify_main
 
@@ -204,6 +210,7 @@ SUBCOMMANDS = {
     "noisify": (cmd_noisify, "detector effects on a float image, a drop-in for noisify (see README \"noisify\")"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
     "nonbragg": (cmd_nonbragg, "amorphous background (water, air, ice ...) with nonBragg's options"),
+    "compose": (cmd_compose, "Bragg render + backgrounds + detector chain in one run (see README \"nonbragg\")"),
 }
 
 

@@ -55,3 +55,29 @@ def test_api_stages_equal_the_three_programs_in_sequence(tmp_path):
     noise = DetectorResponse().apply(image, seed=7)
     assert noise.dtype == np.uint16 and np.array_equal(noise, noise_file)
     assert image.sum() > files[0].sum()  # the backgrounds are there
+
+
+def test_compose_command_equals_the_three_programs_in_sequence(tmp_path):
+    seq, one = tmp_path / "sequence", tmp_path / "compose"
+    seq.mkdir(), one.mkdir()
+    cli(BRAGG + ["-floatfile", "bragg.bin"], seq)
+    cli(["nonbragg"] + WATER + GEOMETRY + ["-floatfile", "water.bin"], seq)
+    cli(["nonbragg"] + AIR + GEOMETRY + ["-floatfile", "air.bin"], seq)
+    files = [np.fromfile(seq / f, dtype="<f4") for f in ("bragg.bin", "water.bin", "air.bin")]
+    (files[0] + files[1] + files[2]).astype("<f4").tofile(seq / "sum.bin")
+    detector = ["-seed", "7", "-readout", "3", "-psf", "gauss", "-noisefile", "noise.img", "-intfile", "int.img",
+                "-pgmfile", "p.pgm"]
+    cli(["noisify", "-floatfile", "sum.bin"] + detector, seq)
+    cli(["compose"] + BRAGG + ["-background"] + WATER + GEOMETRY + ["-background"] + AIR + GEOMETRY +
+        ["-detector", "-floatfile", "sum.bin"] + detector, one)
+    for name in ("sum.bin", "noise.img", "int.img", "p.pgm"):
+        assert (one / name).read_bytes() == (seq / name).read_bytes(), name
+    assert sorted(p.name for p in one.iterdir()) == ["int.img", "noise.img", "p.pgm", "sum.bin"]
+
+
+def test_compose_refuses_mismatched_sizes(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", "compose"] + BRAGG + ["-background"] + WATER +
+                       ["-detpixels", "32", "-flux", "1e12"] + ["-detector", "-seed", "1"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "32x32" in r.stderr and list(tmp_path.iterdir()) == []
