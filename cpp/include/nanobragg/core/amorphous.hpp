@@ -200,31 +200,69 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const Am
   return r;
 }
 
+/// polint() on four points given as values (no arrays, so a loop over lanes vectorizes); the
+/// same operations in the same order.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real polint4(Real x0, Real x1, Real x2, Real x3, Real y0, Real y1, Real y2,
+                                                Real y3, Real x) {
+  const Real t0 = (x - x1) * (x - x2) * (x - x3) * y0 / ((x0 - x1) * (x0 - x2) * (x0 - x3));
+  const Real t1 = (x - x0) * (x - x2) * (x - x3) * y1 / ((x1 - x0) * (x1 - x2) * (x1 - x3));
+  const Real t2 = (x - x0) * (x - x1) * (x - x3) * y2 / ((x2 - x0) * (x2 - x1) * (x2 - x3));
+  const Real t3 = (x - x0) * (x - x1) * (x - x2) * y3 / ((x3 - x0) * (x3 - x1) * (x3 - x2));
+  return t0 + t1 + t2 + t3;
+}
+
+/// unitize() on components (for lanes): v / |v|, a zero vector stays zero; returns |v|.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unitize3(Real& x, Real& y, Real& z) {
+  const Real mag = sqrt(x * x + y * y + z * z);
+  const bool ok = mag != Real(0);
+  x = ok ? x / mag : Real(0), y = ok ? y / mag : Real(0), z = ok ? z / mag : Real(0);
+  return mag;
+}
+
 /// kLanes adjacent pixels of one row at once, every one in the ROI: amorphous_pixel's arithmetic
-/// per lane, arranged so the host compiler runs the lanes in SIMD registers (the look-up and a
-/// Kahn factor other than 0 stay scalar). For a monotonic table or -corrected only. Returns false,
-/// with out untouched, when a look-up tied with a table point (its result then depends on the walk
-/// state: the caller renders the lanes one by one instead). walk: updated as amorphous_pixel would.
+/// per lane, written on components so the host compiler runs the lanes in SIMD registers (the
+/// look-up, a curved detector and a Kahn factor other than 0 stay scalar). For a monotonic table
+/// or -corrected only. Returns false, with out untouched, when a look-up tied with a table point
+/// (its result then depends on the walk state: the caller renders the lanes one by one instead).
+/// walk: updated as amorphous_pixel would.
 template <int kLanes, typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Real>& p, int f0, int spixel,
                                                         WalkState& walk, AmorphousPixel<Real>* out) {
   Real I[kLanes], F[kLanes], stol[kLanes], polar[kLanes], omega[kLanes], omega_sum[kLanes];
   Real dx[kLanes], dy[kLanes], dz[kLanes];
-  Real xa[4][kLanes], ya[4][kLanes];
+  Real x0[kLanes], x1[kLanes], x2[kLanes], x3[kLanes], y0[kLanes], y1[kLanes], y2[kLanes], y3[kLanes];
   int idx[kLanes];
   int hint = walk.hint;
   for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0), F[w] = Real(0), polar[w] = Real(1);
+  const Real sub = p.subpixel_size;
   for (int subS = 0; subS < p.oversample; ++subS) {
     for (int subF = 0; subF < p.oversample; ++subF) {
+      if (p.curved_detector) {
+        for (int w = 0; w < kLanes; ++w) {
+          const Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
+          dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+        }
+      } else {
+        const Real Sdet = sub * (spixel * p.oversample + subS) + sub / Real(2);
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          // subpixel_position() of a flat detector (Odet = 0 is added as the C adds it).
+          const Real Fdet = sub * ((f0 + w) * p.oversample + subF) + sub / Real(2);
+          const Real Odet = Real(0);
+          dx[w] = Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x;
+          dy[w] = Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y;
+          dz[w] = Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z;
+        }
+      }
       NANOBRAGG_SIMD
       for (int w = 0; w < kLanes; ++w) {
-        Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
-        const Real airpath = unitize(d);
+        const Real airpath = unitize3(dx[w], dy[w], dz[w]);
         Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
         if (p.point_pixel) om = Real(1) / airpath / airpath;
         omega[w] = om;
         omega_sum[w] += om;
-        dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
       }
       for (int source = 0; source < p.n_sources; ++source) {
         const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
@@ -232,32 +270,34 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
         const Real lambda = p.source_lambda[source];
         NANOBRAGG_SIMD
         for (int w = 0; w < kLanes; ++w) {
-          const Vec3<Real> q = {(dx[w] - ix) / lambda, (dy[w] - iy) / lambda, (dz[w] - iz) / lambda};
-          stol[w] = Real(0.5) * magnitude(q);
+          const Real qx = (dx[w] - ix) / lambda, qy = (dy[w] - iy) / lambda, qz = (dz[w] - iz) / lambda;
+          stol[w] = Real(0.5) * sqrt(qx * qx + qy * qy + qz * qz);
         }
         for (int w = 0; w < kLanes; ++w) {
           if (!(stol[w] == stol[w])) return false;
           hint = last_at_or_below(p.table, stol[w], bucket_guess(p.table, stol[w], hint));
           if (!p.corrected && p.table.stol[hint] == stol[w]) return false;
           idx[w] = hint;
-          for (int k = 0; k < 4; ++k) xa[k][w] = p.table.stol[hint - 1 + k], ya[k][w] = p.table.F[hint - 1 + k];
+          const Real* xs = p.table.stol + hint - 1;
+          const Real* ys = p.table.F + hint - 1;
+          x0[w] = xs[0], x1[w] = xs[1], x2[w] = xs[2], x3[w] = xs[3];
+          y0[w] = ys[0], y1[w] = ys[1], y2[w] = ys[2], y3[w] = ys[3];
         }
         NANOBRAGG_SIMD
         for (int w = 0; w < kLanes; ++w) {
-          const Real xs[4] = {xa[0][w], xa[1][w], xa[2][w], xa[3][w]};
-          const Real ys[4] = {ya[0][w], ya[1][w], ya[2][w], ya[3][w]};
-          F[w] = polint(xs, ys, stol[w]);
+          F[w] = polint4(x0[w], x1[w], x2[w], x3[w], y0[w], y1[w], y2[w], y3[w], stol[w]);
         }
         if (p.nopolar) {
           for (int w = 0; w < kLanes; ++w) polar[w] = Real(1);
         } else if (p.kahn == Real(0)) {
-          const Vec3<Real> pol_incident = {p.source_pol_dir[3 * source], p.source_pol_dir[3 * source + 1],
-                                           p.source_pol_dir[3 * source + 2]};
+          // unpolarized_factor(): re-normalizes the diffracted direction in place.
+          const Real px = p.source_pol_dir[3 * source], py = p.source_pol_dir[3 * source + 1];
+          const Real pz = p.source_pol_dir[3 * source + 2];
           NANOBRAGG_SIMD
           for (int w = 0; w < kLanes; ++w) {
-            Vec3<Real> d = {dx[w], dy[w], dz[w]};
-            polar[w] = unpolarized_factor(pol_incident, d);
-            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+            unitize3(dx[w], dy[w], dz[w]);
+            const Real c = px * dx[w] + py * dy[w] + pz * dz[w];
+            polar[w] = Real(0.5) * (Real(1) + c * c);
           }
         } else {
           for (int w = 0; w < kLanes; ++w) {
