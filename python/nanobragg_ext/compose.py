@@ -93,6 +93,10 @@ def detect(image, detector: List[str], out) -> None:
     result = _core.noisify_response(image.ravel(), x, y, response.params, req.seed, req.calculate_noise)
     head = noisify_header(req.bits, result.width, result.height, req.pixel * req.rebin, req.distance, req.lambda_,
                           req.Xbeam, req.Ybeam, req.detsize_y, req.phi0, req.osc)
+    from .nonbragg import check_writable
+
+    check_writable([f for f, on in ((req.floatfile, req.floatfile is not None), (req.intfile, True),
+                                     (req.pgmfile, req.write_pgm), (req.noisefile, req.calculate_noise)) if on])
     if req.floatfile is not None:
         io.write_atomic(req.floatfile, image.astype("<f4").tobytes())
         print(f"writing {req.floatfile} as {image.size} 4-byte floats", file=out)
@@ -119,6 +123,6 @@ def main(argv: List[str]) -> int:
         image = photons(bragg, backgrounds, lambda w: print(f"nanobragg-ext compose: warning: {w}", file=sys.stderr))
         detect(image, detector, sys.stdout)
         return 0
-    except (OptionError, InputError, ValueError, RuntimeError) as e:
+    except (OptionError, InputError, ValueError, RuntimeError, OSError) as e:
         print(f"nanobragg-ext compose: error: {e}", file=sys.stderr)
         return 2

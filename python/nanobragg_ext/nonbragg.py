@@ -233,6 +233,9 @@ def run(argv: List[str], out=None, err=None) -> int:
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     req = parse_nonbragg_args(argv)
+    o = req.options
+    if o.flux != 0.0 and o.exposure > 0.0 and o.beamsize == 0.0:
+        raise ValueError("option -beamsize: 0 with -flux gives an infinite fluence (NONBRAGG.md section 14)")
     if req.img:
         print(f"reading {req.img}", file=out)  # the C's pre-scan prints it before the banner
     print(BANNER, file=out)
@@ -310,6 +313,7 @@ def run(argv: List[str], out=None, err=None) -> int:
         print(f"{photons:.0f} photons on noise image ({overloads} overloads)", file=out)
         print(f"writing {req.noisefile} as 2-byte integers", file=out)
         files.append((req.noisefile, header + noise))
+    check_writable([path for path, _ in files] + ([req.pngfile] if req.pngfile else []))
     for path, data in files:
         io.write_atomic(path, data)
     if req.pngfile:
@@ -317,6 +321,18 @@ def run(argv: List[str], out=None, err=None) -> int:
 
         write_png(req.pngfile, image)
     return 0
+
+
+def check_writable(paths) -> None:
+    """Refuse before writing anything when an output cannot be written (no partial set of files)."""
+    import os
+
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise ValueError(f"output file '{path}' is a directory")
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise ValueError(f"output file '{path}': cannot write in '{folder}'")
 
 
 def _pivot_sample():
@@ -332,7 +348,7 @@ def main(argv: List[str]) -> int:
 
     try:
         return run(argv)
-    except (OptionError, InputError, ValueError) as e:
+    except (OptionError, InputError, ValueError, OSError) as e:
         print(f"nanobragg-ext nonbragg: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -90,12 +90,15 @@ def test_threads_do_not_change_the_image(tmp_path, monkeypatch):
     (["-stol", "water", "-samplesize", "-2"], "-samplesize"),
     (["-stol", "water", "-bogus", "1"], "unknown"),
     (["-stol", "water", "-distance"], "needs 1 value"),
+    (["-stol", "water", "-beamsize", "0"], "-beamsize"),
+    (["-stol", "water", "-intfile", "adir"], "is a directory"),
 ])
 def test_bad_input_is_refused_with_status_2_and_nothing_written(args, needle, tmp_path, monkeypatch):
     (tmp_path / "short.stol").write_text(SHORTWATER)
+    (tmp_path / "adir").mkdir()
     rc, _, err, written, _ = run(BASE + args, tmp_path, monkeypatch)
     assert rc == 2 and needle in err
-    assert written == []
+    assert written == ["adir"]
 
 
 def test_missing_table_keeps_the_c_status_and_names_the_shipped_tables(tmp_path, monkeypatch):
