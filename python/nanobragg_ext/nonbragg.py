@@ -346,6 +346,10 @@ def main(argv: List[str]) -> int:
     from .io import InputError
     from .options import OptionError
 
+    if argv[:1] in (["-h"], ["--help"]):
+        print("\n".join([BANNER] + USAGE_LINES + ["nanobragg-ext adds: -stol NAME (a shipped table: water, air, ice, "
+                                                  "nanoice), -corrected, -threads N, -pngfile FILE (README \"nonbragg\")"]))
+        return 0
     try:
         return run(argv)
     except (OptionError, InputError, ValueError, OSError) as e:

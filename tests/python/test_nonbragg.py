@@ -179,3 +179,9 @@ def test_background_checks_its_inputs():
         bg.add_to(np.zeros((48, 48), dtype=np.float64))
     with pytest.raises(ValueError, match="shape"):
         bg.add_to(np.zeros((48, 47), dtype=np.float32))
+
+
+def test_help_lists_the_options_and_the_additions(capsys):
+    assert nonbragg.main(["-h"]) == 0
+    out = capsys.readouterr().out
+    assert "-stol filename.stol" in out and "-corrected" in out and "water" in out
