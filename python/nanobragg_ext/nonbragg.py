@@ -175,7 +175,8 @@ def progress_lines(setup) -> List[str]:
 
 def printout_lines(setup, image, last, req) -> List[str]:
     """-printout: the last evaluation of one pixel (-printout_pixel f s) or of every pixel. The C's
-    F and I on the second line are uninitialised; the pixel's last F and unscaled sum are shown."""
+    F and I on the second line are uninitialised variables; the values its x86-64 builds print
+    (0 and 1) are printed."""
     s = setup.summary
     f_sel, s_sel = req.printout_pixel
     xmin, xmax, ymin, ymax = s["roi"]
@@ -192,16 +193,29 @@ def printout_lines(setup, image, last, req) -> List[str]:
             Fdet = sub * (fpix * n + n - 1) + sub / 2.0
             Sdet = sub * (spix * n + n - 1) + sub / 2.0
             pos = [Fdet * s["fdet"][k] + Sdet * s["sdet"][k] + s["pix0"][k] for k in range(3)]
+            if req.options.curved_detector:  # the C's curved pixel position (its rotate_axis)
+                dist = s["distance"]
+                v = _rotate_axis([dist * b for b in s["beam"]], s["sdet"], pos[1] / dist)
+                pos = _rotate_axis(v, s["fdet"], pos[2] / dist)
             twotheta = math.atan2(math.sqrt(pos[1] * pos[1] + pos[2] * pos[2]), pos[0])
             test = math.sin(twotheta / 2.0) / (req.options.lambda0 * 1e10)
             value = float(image[spix, fpix])
             out.append("%4d %4d : stol = %s or %s" % (fpix, spix, _g(stol), _g(test)))
-            out.append(" F=%s    I = %s" % (_g(0.0), _g(0.0)))
-            out.append("I/steps %15.10g" % 0.0)
+            out.append(" F=%s    I = %s" % (_g(0.0), _g(1.0)))
+            out.append("I/steps %15.10g" % (1.0 / s["steps"]))
             out.append("polar   %15.10g" % polar)
             out.append("omega   %15.10g" % omega)
             out.append("pixel   %15.10g" % value)
     return out
+
+
+def _rotate_axis(v, axis, phi):
+    """nonBragg.c rotate_axis() (Rodrigues), for the -printout pixel position."""
+    sinphi, cosphi = math.sin(phi), math.cos(phi)
+    d = (axis[0] * v[0] + axis[1] * v[1] + axis[2] * v[2]) * (1 - cosphi)
+    return [axis[0] * d + v[0] * cosphi + (-axis[2] * v[1] + axis[1] * v[2]) * sinphi,
+            axis[1] * d + v[1] * cosphi + (+axis[2] * v[0] - axis[0] * v[2]) * sinphi,
+            axis[2] * d + v[2] * cosphi + (-axis[1] * v[0] + axis[0] * v[1]) * sinphi]
 
 
 def smv_header(req, setup) -> bytes:
