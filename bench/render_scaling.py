@@ -3,7 +3,7 @@ render-scaling column (run.py starts it as ``python bench/render_scaling.py``).
 
 A whole-process run also pays for the interpreter's start, the imports, reading the inputs and
 writing the files, none of which uses more threads; this times only the part that does: the same
-native call the command line makes (``_core.render_image32``), after parsing and preparing once.
+native call the command line makes (``_core.Simulator.render_image32``), after parsing and preparing once.
 Thread counts are interleaved run by run, so load drift hits them alike.
 
     python bench/render_scaling.py --threads 1,2 --repeat 3 -- <nanoBragg options> -precision single
@@ -27,18 +27,18 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     options = args.options[1:] if args.options[:1] == ["--"] else args.options
 
-    from nanobragg_ext import _core, pipeline
+    from nanobragg_ext import pipeline
     from nanobragg_ext.options import parse_args
 
     req = parse_args(options)
-    prepared = pipeline.prepare_request(req, [])
+    sim = pipeline.load_request(req, [])
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
     runs = {t: [] for t in threads}
-    _core.render_image32(prepared, None, req.precision, threads[0])  # warm the caches and pages once
+    sim.render_image32(req.precision, threads[0])  # warm the caches and pages once
     for _ in range(max(1, args.repeat)):
         for t in threads:
             t0 = time.perf_counter()
-            _core.render_image32(prepared, None, req.precision, t)
+            sim.render_image32(req.precision, t)
             runs[t].append(time.perf_counter() - t0)
     print(json.dumps({"threads": {str(t): statistics.median(r) for t, r in runs.items()},
                       "min": {str(t): min(r) for t, r in runs.items()},

@@ -7,7 +7,7 @@ namespace py = pybind11;
 
 void add_options(py::module_& m);
 void add_setup(py::module_& m);
-void add_cpu(py::module_& m);
+void add_simulator(py::module_& m);
 void add_random(py::module_& m);
 void add_io(py::module_& m);
 void add_amorphous(py::module_& m);

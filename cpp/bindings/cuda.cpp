@@ -1,5 +1,6 @@
-/// The CUDA renderer: DeviceSimulator (one prepared run's tables in device memory) rendering into
-/// caller-owned device arrays (__cuda_array_interface__, e.g. CuPy) in place, on the caller's stream.
+/// The CUDA renderer: DeviceSimulator (a run object's tables mirrored in device memory, kept in step
+/// with its updates) rendering into caller-owned device arrays (__cuda_array_interface__, e.g.
+/// CuPy) in place on the caller's stream, or into a host NumPy array with one copy back.
 #include <pybind11/numpy.h>
 
 #include <memory>
@@ -8,6 +9,8 @@
 #include "arrays.hpp"
 #include "common.hpp"
 #include "nanobragg/cuda/simulate.hpp"
+#include "nanobragg/simulator.hpp"
+#include "render.hpp"
 
 namespace nanobragg::bindings {
 
@@ -21,25 +24,10 @@ bool parse_precision(const std::string& precision) {
   return precision == "single";
 }
 
-/// A host uint16 mask of the detector's size, or null; the array must outlive its use.
-const std::uint16_t* mask_pointer(const py::object& mask, py::array_t<std::uint16_t, py::array::c_style>& keep,
-                                  const Prepared& p) {
-  if (mask.is_none()) return nullptr;
-  keep = readonly_array<std::uint16_t>(mask, "mask");
-  const std::int64_t n = std::int64_t(p.det.fpixels) * p.det.spixels;
-  if (keep.size() != n) {
-    throw py::value_error("mask has " + std::to_string(keep.size()) + " pixels; the detector has " + std::to_string(n));
-  }
-  return keep.data();
-}
-
-std::unique_ptr<DeviceSimulator> make_simulator(const Prepared& p, const py::object& mask, const std::string& precision,
-                                                int device) {
+std::unique_ptr<DeviceSimulator> make_simulator(Simulator& sim, const std::string& precision, int device) {
   const bool single = parse_precision(precision);
-  py::array_t<std::uint16_t, py::array::c_style> keep;
-  const std::uint16_t* mask_ptr = mask_pointer(mask, keep, p);
   py::gil_scoped_release release;
-  return std::make_unique<DeviceSimulator>(p, mask_ptr, single, device);
+  return std::make_unique<DeviceSimulator>(sim, single, device);
 }
 
 /// Where a render goes: the checked device array and the streams to use.
@@ -82,18 +70,28 @@ void render_into(DeviceSimulator& sim, const py::object& out, const py::object& 
   enqueue(sim, resolve_target(out, stream, sim.spixels(), sim.fpixels()));
 }
 
-py::dict stats_dict(const cuda::RenderStats& st) {
-  py::dict d;
-  d["omega_sum"] = st.omega_sum;
-  d["rendered"] = st.rendered;
-  d["interpolation_switched_off"] = st.interpolation_switched_off;
-  d["cancelled"] = false;  // same keys as render_cpu; a GPU render cannot be cancelled
-  return d;
-}
-
-cuda::RenderStats wait_for(DeviceSimulator& sim) {
+RenderStats wait_for(DeviceSimulator& sim) {
   py::gil_scoped_release release;
   return sim.wait();
+}
+py::dict render_to_host(DeviceSimulator& sim, const py::object& out) {
+  const int f = sim.fpixels(), sp = sim.spixels();
+  auto check_shape = [&](const py::array& a) {
+    if (a.ndim() != 2 || a.shape(0) != sp || a.shape(1) != f) {
+      throw py::type_error("out must have shape (" + std::to_string(sp) + ", " + std::to_string(f) + ")");
+    }
+  };
+  const bool is_float = py::isinstance<py::array>(out) &&
+                        py::reinterpret_borrow<py::array>(out).dtype().is(py::dtype::of<float>());
+  auto a32 = is_float ? writable_image<float>(out, "out") : py::array_t<float, py::array::c_style>();
+  auto a64 = is_float ? py::array_t<double, py::array::c_style>() : writable_image<double>(out, "out");
+  check_shape(is_float ? py::array(a32) : py::array(a64));
+  RenderStats st;
+  {
+    py::gil_scoped_release release;
+    st = is_float ? sim.render_to_host(a32.mutable_data()) : sim.render_to_host(a64.mutable_data());
+  }
+  return render_stats_dict(st);
 }
 }  // namespace
 
@@ -115,19 +113,32 @@ void add_cuda(py::module_& m) {
   m.def("device_description", &cuda::device_description, py::arg("device") = 0,
         "Name, compute capability and memory of a device.");
 
+  m.def(
+      "check_output",
+      [](const py::object& out, int spixels, int fpixels, const py::object& stream) {
+        (void)resolve_target(out, stream, spixels, fpixels);
+      },
+      py::arg("out"), py::arg("spixels"), py::arg("fpixels"), py::arg("stream") = py::none(),
+      "Check out (and stream) as DeviceSimulator.render() does, without touching the device: TypeError or\n"
+      "ValueError saying what was expected.");
+
   py::class_<DeviceSimulator>(m, "DeviceSimulator",
-                              "One prepared run on one CUDA device: sources, orientation and F tables (and the "
-                              "mask) are copied to the device once, then render() launches kernels only.")
-      .def(py::init(&make_simulator), py::arg("prepared"), py::arg("mask") = py::none(),
-           py::arg("precision") = "double", py::arg("device") = -1,
-           "precision: 'double' or 'single' kernel arithmetic; mask: host uint16 (spixels, fpixels), 0 = skip; "
-           "device: CUDA ordinal, -1 for the current device. Raises RuntimeError when no CUDA device is usable.")
+                              "One run object (_core.Simulator) on one CUDA device: the F table and the mask are "
+                              "copied once, the source and orientation tables again only after the run object "
+                              "changed them, so render() never uses a stale state.")
+      .def(py::init(&make_simulator), py::arg("simulator"), py::arg("precision") = "double", py::arg("device") = -1,
+           py::keep_alive<1, 2>(),
+           "precision: 'double' or 'single' kernel arithmetic; device: CUDA ordinal, -1 for the current device.\n"
+           "Raises RuntimeError when no CUDA device is usable.")
       .def("render", &render_into, py::arg("out"), py::arg("stream") = py::none(),
            "Enqueue the render into out (device array, float32 or float64, C-contiguous, shape (spixels, fpixels)) "
            "in place and return at once. stream: None (the array's own stream, else the default stream), an int "
            "or a stream object with .ptr. Call wait() for the statistics.")
-      .def("wait", [](DeviceSimulator& sim) { return stats_dict(wait_for(sim)); },
-           "Wait for the latest render and return its statistics (same keys as render_cpu).")
+      .def("wait", [](DeviceSimulator& sim) { return render_stats_dict(wait_for(sim)); },
+           "Wait for the latest render and return its statistics (the same as a CPU render's).")
+      .def("render_to_host", &render_to_host, py::arg("out"),
+           "Render into a host NumPy array (float32 or float64, shape (spixels, fpixels)) in place: one copy\n"
+           "back from the device; waits and returns the statistics.")
       .def_property_readonly("device", &DeviceSimulator::device)
       .def_property_readonly("precision", [](const DeviceSimulator& s) { return s.single() ? "single" : "double"; })
       .def_property_readonly("shape", [](const DeviceSimulator& s) { return py::make_tuple(s.spixels(), s.fpixels()); })
@@ -139,48 +150,6 @@ void add_cuda(py::module_& m) {
                std::to_string(s.fpixels()) + ")>";
       });
 
-  m.def(
-      "render_cuda",
-      [](const Prepared& p, const py::object& out, const py::object& mask, const std::string& precision,
-         const py::object& stream, int device) {
-        // Arguments are checked before the device is touched, so they raise the same errors
-        // (TypeError, ValueError) with or without a GPU.
-        const Target t = resolve_target(out, stream, p.det.spixels, p.det.fpixels);
-        std::unique_ptr<DeviceSimulator> sim = make_simulator(p, mask, precision, device);
-        enqueue(*sim, t);
-        return stats_dict(wait_for(*sim));
-      },
-      py::arg("prepared"), py::arg("out"), py::arg("mask") = py::none(), py::arg("precision") = "double",
-      py::arg("stream") = py::none(), py::arg("device") = -1,
-      "One-shot render into a device array in place (a DeviceSimulator made, used and freed); waits and "
-      "returns the statistics like render_cpu.");
-
-  m.def(
-      "render_cuda_host",
-      [](const Prepared& p, const py::object& out, const py::object& mask, const std::string& precision,
-         int device) {
-        const int f = p.det.fpixels, sp = p.det.spixels;
-        auto check_shape = [&](const py::array& a) {
-          if (a.ndim() != 2 || a.shape(0) != sp || a.shape(1) != f) {
-            throw py::type_error("out must have shape (" + std::to_string(sp) + ", " + std::to_string(f) + ")");
-          }
-        };
-        py::array arr = py::isinstance<py::array>(out) ? py::reinterpret_borrow<py::array>(out) : py::array();
-        const bool is_float = py::isinstance<py::array>(out) && arr.dtype().is(py::dtype::of<float>());
-        auto a32 = is_float ? writable_image<float>(out, "out") : py::array_t<float, py::array::c_style>();
-        auto a64 = is_float ? py::array_t<double, py::array::c_style>() : writable_image<double>(out, "out");
-        check_shape(is_float ? py::array(a32) : py::array(a64));
-        std::unique_ptr<DeviceSimulator> sim = make_simulator(p, mask, precision, device);
-        cuda::RenderStats st;
-        {
-          py::gil_scoped_release release;
-          st = is_float ? sim->render_to_host(a32.mutable_data()) : sim->render_to_host(a64.mutable_data());
-        }
-        return stats_dict(st);
-      },
-      py::arg("prepared"), py::arg("out"), py::arg("mask") = py::none(), py::arg("precision") = "double",
-      py::arg("device") = -1,
-      "Render on the GPU into a host NumPy array (float32 or float64) in place: one copy back.");
 }
 
 }  // namespace nanobragg::bindings

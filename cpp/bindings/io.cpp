@@ -1,11 +1,13 @@
 /// File I/O and the images derived from the float image, with no NumPy needed on the command-line
-/// path: structure-factor tables are opaque objects, images are C++-owned buffers (buffer protocol).
+/// path: structure-factor tables are built in C++ only (from files or arrays) and shared, never
+/// copied, with NumPy through the buffer protocol; images are C++-owned buffers too.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <array>
 #include <cstring>
 #include <future>
-#include <optional>
+#include <stdexcept>
 
 #include "arrays.hpp"
 #include "common.hpp"
@@ -13,37 +15,13 @@
 #include "nanobragg/io/errors.hpp"
 #include "nanobragg/io/hkl.hpp"
 #include "nanobragg/io/images.hpp"
-#include "nanobragg/setup.hpp"
-#include "nanobragg/sim_params.hpp"
-#include "render_cpu.hpp"
+#include "nanobragg/simulator.hpp"
+#include "render.hpp"
 
 namespace nanobragg::bindings {
 
 namespace {
-/// A float32 image owned by C++, shared with Python through the buffer protocol. The pixels are
-/// left uninitialized on allocation (a render writes every one; 16 MB of zeros cost a few ms).
-struct Image32 {
-  int fpixels = 0, spixels = 0;
-  std::unique_ptr<float[]> data;
-
-  Image32(int f, int s) : fpixels(f), spixels(s), data(new float[size()]) {}
-  std::size_t size() const { return std::size_t(fpixels) * spixels; }
-};
-
 Roi roi_of(const Prepared& p) { return {p.det.roi_xmin, p.det.roi_xmax, p.det.roi_ymin, p.det.roi_ymax}; }
-
-/// A mask given as bytes (native uint16, spixels x fpixels) or None.
-std::optional<std::vector<std::uint16_t>> mask_of(const py::object& mask, const Prepared& p) {
-  if (mask.is_none()) return std::nullopt;
-  const std::string raw = py::cast<std::string>(py::bytes(mask));
-  const std::size_t n = std::size_t(p.det.fpixels) * p.det.spixels;
-  if (raw.size() != 2 * n) {
-    throw py::value_error("mask has " + std::to_string(raw.size() / 2) + " pixels; the detector has " + std::to_string(n));
-  }
-  std::vector<std::uint16_t> m(n);
-  std::memcpy(m.data(), raw.data(), raw.size());
-  return m;
-}
 
 py::dict stats_dict(const ImageStats& s) {
   py::dict d;
@@ -63,53 +41,73 @@ void add_io(py::module_& m) {
     }
   });
 
-  py::class_<FTableData>(m, "FTableData", "A structure-factor table (padded by one plane per axis, l fastest).")
+  py::class_<FTableData, std::shared_ptr<FTableData>>(
+      m, "FTableData", py::buffer_protocol(),
+      "A structure-factor table as nanoBragg holds it (padded by one plane per axis, l fastest), built in\n"
+      "C++ and shared, never copied: numpy.asarray(table) is a read-only view of its values.")
       .def_property_readonly("bounds", [](const FTableData& t) {
         return py::make_tuple(t.h_min, t.h_max, t.k_min, t.k_max, t.l_min, t.l_max);
+      }, "h_min, h_max, k_min, k_max, l_min, l_max.")
+      .def_property_readonly("hkls", [](const FTableData& t) { return t.hkls; }, "The C's count; 0 = no table.")
+      .def_property_readonly("values", [](const py::object& self) -> py::object {
+        if (py::cast<const FTableData&>(self).values.empty()) return py::none();
+        return py::module_::import("numpy").attr("asarray")(self);
+      }, "The values as a read-only float64 (h, k, l) NumPy view (no copy), or None for no table.")
+      .def_buffer([](FTableData& t) {
+        const py::ssize_t nl = t.l_max - t.l_min + 2, nk = t.k_max - t.k_min + 2, nh = t.h_max - t.h_min + 2;
+        const py::ssize_t d = sizeof(double);
+        return py::buffer_info(t.values.data(), d, py::format_descriptor<double>::format(), 3, {nh, nk, nl},
+                               {d * nk * nl, d * nl, d}, /*readonly=*/true);
       })
-      .def_property_readonly("hkls", [](const FTableData& t) { return t.hkls; })
-      .def_static("from_bytes", [](std::array<int, 6> b, std::int64_t hkls, const py::bytes& values) {
-        FTableData t;
-        t.h_min = b[0], t.h_max = b[1], t.k_min = b[2], t.k_max = b[3], t.l_min = b[4], t.l_max = b[5];
-        t.hkls = hkls;
-        const std::string raw = values;
-        const std::size_t n = std::size_t(b[1] - b[0] + 2) * (b[3] - b[2] + 2) * (b[5] - b[4] + 2);
-        if (raw.size() != n * sizeof(double)) throw py::value_error("values do not match the bounds");
-        t.values.resize(n);
-        std::memcpy(t.values.data(), raw.data(), raw.size());
-        return t;
-      }, py::arg("bounds"), py::arg("hkls"), py::arg("values"), "A table from its bounds and native doubles.")
-      .def("values_bytes", [](const FTableData& t) {
-        return py::bytes(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(double));
-      }, "The table as native doubles (a copy).");
+      .def_static("empty", [] { return std::make_shared<FTableData>(); }, "No table (hkls 0).")
+      .def(py::pickle(
+          [](const FTableData& t) {  // for worker processes: the one copy a process boundary needs
+            return py::make_tuple(py::make_tuple(t.h_min, t.h_max, t.k_min, t.k_max, t.l_min, t.l_max), t.hkls,
+                                  py::bytes(reinterpret_cast<const char*>(t.values.data()),
+                                            t.values.size() * sizeof(double)));
+          },
+          [](const py::tuple& state) {
+            const auto b = py::cast<std::array<int, 6>>(state[0]);
+            auto t = std::make_shared<FTableData>();
+            t->h_min = b[0], t->h_max = b[1], t->k_min = b[2], t->k_max = b[3], t->l_min = b[4], t->l_max = b[5];
+            t->hkls = py::cast<std::int64_t>(state[1]);
+            const std::string raw = py::cast<std::string>(state[2]);
+            t->values.resize(raw.size() / sizeof(double));
+            std::memcpy(t->values.data(), raw.data(), t->values.size() * sizeof(double));
+            return t;
+          }))
+      .def_static(
+          "from_arrays",
+          [](const py::array_t<double, py::array::c_style | py::array::forcecast>& h,
+             const py::array_t<double, py::array::c_style | py::array::forcecast>& k,
+             const py::array_t<double, py::array::c_style | py::array::forcecast>& l,
+             const py::array_t<double, py::array::c_style | py::array::forcecast>& F, double default_F) {
+            const py::ssize_t n = F.size();
+            if (h.size() != n || k.size() != n || l.size() != n) {
+              throw py::value_error("h, k, l and F must have the same length, got " + std::to_string(h.size()) +
+                                    " indices and " + std::to_string(n) + " values");
+            }
+            std::vector<double> rows(4 * std::size_t(n));
+            for (py::ssize_t i = 0; i < n; ++i) {
+              rows[4 * i] = h.data()[i], rows[4 * i + 1] = k.data()[i], rows[4 * i + 2] = l.data()[i];
+              rows[4 * i + 3] = F.data()[i];
+            }
+            py::gil_scoped_release release;
+            try {
+              return dense_table(rows, default_F);
+            } catch (const std::invalid_argument& e) {
+              py::gil_scoped_acquire hold;
+              throw py::value_error(e.what());
+            }
+          },
+          py::arg("h"), py::arg("k"), py::arg("l"), py::arg("F"), py::arg("default_F") = 0.0,
+          "The dense table of reflections h, k, l (integers), F, as nanoBragg builds it from -hkl: unlisted\n"
+          "indices inside the box hold default_F, a repeated index keeps its last F.");
 
   m.def("read_hkl", &read_hkl, py::arg("path"), py::arg("default_F") = 0.0,
         "Read an 'h k l F' text file the way nanoBragg.c does; raises InputError for malformed files.");
   m.def("read_fdump", &read_fdump, py::arg("path"), "Read an Fdump cache.");
   m.def("write_fdump", &write_fdump, py::arg("path"), py::arg("table"), "Write an Fdump cache atomically.");
-  m.def("write_file_atomic", [](const std::string& path, const py::bytes& data) {
-    const std::string s = data;
-    write_file_atomic(path, s.data(), s.size());
-  }, py::arg("path"), py::arg("data"), "Write bytes through a temporary file and a rename.");
-
-  m.def(
-      "prepare",
-      [](const Options& opt, const FTableData* table, const std::vector<double>& source_xyz,
-         const std::vector<double>& source_lambda, const std::vector<double>& source_weight) {
-        if (source_xyz.size() != 3 * source_lambda.size()) throw py::value_error("source_xyz needs 3 values per source");
-        SourceList sources{source_xyz, source_lambda, source_weight};
-        try {
-          return prepare(opt, table ? *table : FTableData{}, sources);
-        } catch (const std::invalid_argument& e) {
-          throw py::value_error(e.what());
-        }
-      },
-      py::arg("options"), py::arg("table") = nullptr, py::arg("source_xyz") = std::vector<double>{},
-      py::arg("source_lambda") = std::vector<double>{}, py::arg("source_weight") = std::vector<double>{},
-      "Derive detector, sampling, crystal, sources and orientations from options, a structure-factor\n"
-      "table (or None) and the -sourcefile rows (positions, 3 per source, and wavelengths; empty to\n"
-      "generate sources from divergence and dispersion).");
-
   py::class_<Image32>(m, "Image32", py::buffer_protocol(), "A float32 image (spixels, fpixels) owned by C++.")
       .def_readonly("fpixels", &Image32::fpixels)
       .def_readonly("spixels", &Image32::spixels)
@@ -127,32 +125,11 @@ void add_io(py::module_& m) {
       });
 
   m.def(
-      "render_image32",
-      [](const Prepared& p, const py::object& mask, const std::string& precision, int threads, bool catch_sigint,
-         RenderControls* controls) {
-        auto mask_data = mask_of(mask, p);
-        if (precision != "double" && precision != "single") {
-          throw py::value_error("precision must be 'double' or 'single', got '" + precision + "'");
-        }
-        auto im = std::make_unique<Image32>(p.det.fpixels, p.det.spixels);
-        cpu::RenderStats st;
-        {
-          py::gil_scoped_release release;
-          st = render_float_image(p, im->data.get(), mask_data ? mask_data->data() : nullptr,
-                                  precision == "single", threads, controls, catch_sigint);
-          // A cancelled render skipped rows: never hand out uninitialized pixels.
-          if (st.cancelled) std::fill(im->data.get(), im->data.get() + im->size(), 0.0f);
-        }
-        return py::make_tuple(std::move(im), render_stats_dict(st));
-      },
-      py::arg("prepared"), py::arg("mask") = py::none(), py::arg("precision") = "double", py::arg("threads") = 0,
-      py::arg("catch_sigint") = false, py::arg("controls") = nullptr,
-      "Render into a new C++-owned float32 image; returns (Image32, stats). catch_sigint: main thread only.");
-
-  m.def(
       "write_outputs",
-      [](const Image32& im, const Prepared& p, const py::object& mask, const py::dict& spec) {
-        auto mask_data = mask_of(mask, p);
+      [](const Image32& im, const Simulator& sim, const py::dict& spec) {
+        const Prepared& p = sim.prepared();
+        const std::uint16_t* mask = sim.mask();
+        if (im.fpixels != p.det.fpixels || im.spixels != p.det.spixels) throw py::value_error("image and detector differ in size");
         const Roi roi = roi_of(p);
         const float* img = im.data.get();
         const int f = im.fpixels, s = im.spixels;
@@ -170,7 +147,7 @@ void add_io(py::module_& m) {
         auto float_written = std::async(std::launch::async, [&] {
           write_file_atomic(floatfile, img, im.size() * sizeof(float));
         });
-        const ImageStats st = image_stats(img, f, s, roi, mask_data ? mask_data->data() : nullptr);
+        const ImageStats st = image_stats(img, f, s, roi, mask);
         const double iscale = int_scale(int_req, st.max_I);
         const auto ints = int_image(img, f, s, roi, iscale, adc);
         write_file_atomic(intfile, header, ints.data(), ints.size() * sizeof(std::uint16_t));
@@ -198,7 +175,7 @@ void add_io(py::module_& m) {
         out["int_scale"] = iscale, out["pgm_scale"] = pscale, out["photons"] = photons, out["overloads"] = overloads;
         return out;
       },
-      py::arg("image"), py::arg("prepared"), py::arg("mask"), py::arg("spec"),
+      py::arg("image"), py::arg("simulator"), py::arg("spec"),
       "Statistics and the float, int, PGM and noise files of a rendered image, as nanoBragg writes them.\n"
       "spec: header (bytes), floatfile, intfile, pgmfile/noisefile (None to skip), adc, seed, int_scale, pgm_scale.");
 

@@ -1,4 +1,5 @@
-/// The _core extension module: options, set-up, the CPU renderer and the C-identical generators.
+/// The _core extension module: options, set-up, the run object with its CPU renderer, file I/O
+/// and the C-identical noise generator.
 #include "common.hpp"
 #include "nanobragg/version.hpp"
 #include "nanobragg/build_info.hpp"
@@ -17,9 +18,9 @@ PYBIND11_MODULE(_core, m) {
   }, "What was compiled in (version, OpenMP, CUDA, compiler).");
   nb::add_options(m);
   nb::add_setup(m);
-  nb::add_cpu(m);
-  nb::add_random(m);
   nb::add_io(m);
+  nb::add_simulator(m);
+  nb::add_random(m);
   nb::add_amorphous(m);
   nb::add_noisify(m);
 }

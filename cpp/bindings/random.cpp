@@ -1,4 +1,4 @@
-/// The C-identical generators: ran1 sequences and the Poisson noise image.
+/// The Poisson noise image, drawn with the C-identical generator (the C++ tests check the generator itself).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -14,33 +14,6 @@
 namespace nanobragg::bindings {
 
 void add_random(py::module_& m) {
-  m.def(
-      "ran1_sequence",
-      [](long seed, int n) {
-        RandomState st;
-        std::vector<float> out(std::size_t(n > 0 ? n : 0));
-        for (auto& v : out) v = ran1(&seed, st);
-        return out;
-      },
-      py::arg("seed"), py::arg("n"), "n draws of the C's ran1 starting from seed (negative reseeds).");
-  m.def(
-      "poidev_sequence",
-      [](long seed, const std::vector<float>& means) {
-        RandomState st;
-        std::vector<float> out;
-        for (float mval : means) out.push_back(poidev(mval, &seed, st));
-        return out;
-      },
-      py::arg("seed"), py::arg("means"), "poidev draws on one stream, one per mean.");
-  m.def(
-      "mosaic_rotation",
-      [](float spread, long seed, int n) {
-        RandomState st;
-        py::array_t<double> out({py::ssize_t(n), py::ssize_t(9)});
-        for (int i = 0; i < n; ++i) mosaic_rotation_umat(spread, out.mutable_data() + 9 * i, &seed, st);
-        return out;
-      },
-      py::arg("spread"), py::arg("seed"), py::arg("n"), "n random rotations of the C's mosaic_rotation_umat.");
   m.def(
       "noise_image",
       [](py::object image, long seed, std::array<int, 4> roi, double adc, const Prepared* prepared) {

@@ -1,5 +1,6 @@
-/// prepare() and the Prepared result: the derived geometry, sampling and crystal as dicts, the
-/// sources and orientation tables as NumPy arrays (copies of small host tables).
+/// The Prepared set-up of a run object, read-only: the derived geometry, sampling and crystal, the
+/// recorded set-up decisions the console prints, the sources and orientation tables, as plain
+/// Python values (copies of small host tables).
 #include <pybind11/stl.h>
 
 #include <stdexcept>
@@ -7,7 +8,6 @@
 #include "arrays.hpp"
 #include "common.hpp"
 #include "nanobragg/setup.hpp"
-#include "nanobragg/reconfigure.hpp"  // for the reusable simulator
 
 namespace nanobragg::bindings {
 
@@ -71,10 +71,21 @@ py::dict crystal_dict(const Crystal& c) {
   d["interpolate"] = c.interpolate;
   return d;
 }
+
+py::dict record_dict(const SetupRecord& r) {
+  py::dict d;
+  d["divergence"] = as_rows(r.divergence, 2);
+  d["dispersion_lambdas"] = r.dispersion_lambdas;
+  d["auto_interpolation"] = r.auto_interpolation;
+  d["auto_oversample"] = r.auto_oversample;
+  d["xtal_max"] = r.xtal_max;
+  d["reciprocal_pixel_size"] = r.reciprocal_pixel_size;
+  return d;
+}
 }  // namespace
 
 void add_setup(py::module_& m) {
-  py::class_<Prepared>(m, "Prepared", "Everything derived from Options before rendering.")
+  py::class_<Prepared>(m, "Prepared", "Everything a run object derived from its Options before rendering (read-only).")
       .def_property_readonly("options", [](const Prepared& p) { return p.options; })
       .def_property_readonly("geometry", [](const Prepared& p) { return geometry_dict(p.det); })
       .def_property_readonly("sampling", [](const Prepared& p) { return sampling_dict(p.sampling); })
@@ -83,51 +94,16 @@ void add_setup(py::module_& m) {
       .def_property_readonly("fluence", [](const Prepared& p) { return p.fluence; })
       .def_property_readonly("flux", [](const Prepared& p) { return p.flux; })
       .def_property_readonly("I_bg", [](const Prepared& p) { return p.I_bg; })
-      .def_property_readonly("hkls", [](const Prepared& p) { return p.F.hkls; })
+      .def_property_readonly("hkls", [](const Prepared& p) { return p.F->hkls; })
+      .def_property_readonly("record", [](const Prepared& p) { return record_dict(p.record); },
+                             "Set-up decisions as made: kept divergence directions, dispersion wavelengths,\n"
+                             "automatic interpolation and oversampling and its advice.")
       .def_property_readonly("source_directions", [](const Prepared& p) { return as_rows(p.source_dir, 3); })
       .def_property_readonly("source_positions", [](const Prepared& p) { return as_rows(p.source_raw_xyz, 3); })
       .def_property_readonly("source_weights", [](const Prepared& p) { return p.source_raw_weight; })
       .def_property_readonly("source_wavelengths", [](const Prepared& p) { return p.source_lambda; })
       .def_property_readonly("mosaic_umats", [](const Prepared& p) { return as_rows(p.mosaic_umats, 9); })
-      .def_property_readonly("orientations", [](const Prepared& p) { return as_rows(p.cells, 9); })
-      .def(
-          "set_crystal_axes",
-          [](Prepared& p, const std::array<double, 3>& a, const std::array<double, 3>& b,
-             const std::array<double, 3>& c) {
-            p.crystal.a = {a[0], a[1], a[2]};
-            p.crystal.b = {b[0], b[1], b[2]};
-            p.crystal.c = {c[0], c[1], c[2]};
-            build_orientation_table(p);
-          },
-          py::arg("a"), py::arg("b"), py::arg("c"),
-          "Replace the unrotated real-space cell vectors (m) and rebuild the orientation table.")
-      .def(
-          "reconfigure_crystal",
-          [](Prepared& p, const Options& opt) {
-            try {
-              reconfigure_crystal(p, opt);
-            } catch (const std::invalid_argument& e) {
-              throw py::value_error(e.what());
-            }
-          },
-          py::arg("options"),
-          "Re-derive crystal, phi sampling, mosaic domains and orientations from options that differ only in\n"
-          "crystal, phi or mosaic fields; detector, sources and structure factors are kept (no copies).")
-      .def(
-          "set_crystal_orientation",
-          [](Prepared& p, const std::array<double, 3>& a, const std::array<double, 3>& b,
-             const std::array<double, 3>& c) {
-            try {
-              set_crystal_orientation(p, {a[0], a[1], a[2]}, {b[0], b[1], b[2]}, {c[0], c[1], c[2]});
-            } catch (const std::invalid_argument& e) {
-              throw py::value_error(e.what());
-            }
-          },
-          py::arg("a"), py::arg("b"), py::arg("c"),
-          "Set the unrotated real-space cell axes (m), re-deriving reciprocal vectors, size in cells,\n"
-          "automatic oversampling and the orientation table.");
-
-
+      .def_property_readonly("orientations", [](const Prepared& p) { return as_rows(p.cells, 9); });
 }
 
 }  // namespace nanobragg::bindings

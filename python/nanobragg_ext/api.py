@@ -1,66 +1,68 @@
-"""Loading a run's inputs and rendering it: the layer both the CLI and Python users call."""
+"""The Python API: simulate() and the reusable Simulator on typed configs (config.py), and the
+render entry both the API and the CLI call. A Simulator is a handle on a native run object
+(``_core.Simulator``): the set-up, the structure factors and the kernel tables live there, once."""
 from __future__ import annotations
 
-import os
-from typing import Optional
+import threading
+from typing import Optional, Sequence
 
 import numpy as np
 
 from . import _core
 from . import io as nbio
-from .options import Request
+from .pipeline import UsageError, load_request  # noqa: F401 (UsageError re-exported)
+
+BACKENDS = ("cpu", "cuda", "auto")
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-from .pipeline import UsageError, check_memory, check_usage, prepare_request  # noqa: E402,F401 (re-exported)
-
-
-def mask_array(req: Request, prepared) -> Optional[np.ndarray]:
-    """The -mask pixels as a uint16 (spixels, fpixels) array, checked against the detector."""
-    from .pipeline import mask_bytes
-
-    raw = mask_bytes(req, prepared)
-    if raw is None:
-        return None
-    g = prepared.geometry
-    return np.frombuffer(raw, dtype=np.uint16).reshape(g["spixels"], g["fpixels"])
-
-
-def render(prepared, out, mask=None, precision: str = "double", threads: int = 0, controls=None,
-           catch_sigint: bool = False, backend: str = "cpu"):
-    """Render prepared into out (shape (spixels, fpixels), float32/float64) in place; returns stats.
-
-    backend: "cpu"; "cuda" (out a NumPy array: rendered on the GPU and copied back once; out a
-    device array with __cuda_array_interface__, e.g. CuPy: written in place, no copy); "auto"
-    (cuda when available). catch_sigint (CPU, main thread only): Ctrl-C cancels the render.
-    """
-    if backend == "auto":
-        from .backends import backends
-        backend = "cuda" if ("cuda" in backends() or hasattr(out, "__cuda_array_interface__")) else "cpu"
-    if backend == "cpu":
-        return _core.render_cpu(prepared, out, mask, precision, threads, controls, catch_sigint)
-    if backend != "cuda":
+def resolve_backend(backend: str) -> str:
+    """"cpu" or "cuda" for a backend argument; RuntimeError saying why when "cuda" is not usable."""
+    if backend not in BACKENDS:
         raise ValueError(f"backend must be 'cpu', 'cuda' or 'auto', got '{backend}'")
     from .backends import cuda_unavailable_reason
 
     reason = cuda_unavailable_reason()
-    if reason is not None:
+    if backend == "auto":
+        return "cpu" if reason is not None else "cuda"
+    if backend == "cuda" and reason is not None:
         raise RuntimeError(f"CUDA backend not available: {reason}")
+    return backend
+
+
+def device_simulator(sim, precision: str = "double"):
+    """A ``_cuda.DeviceSimulator`` mirroring the run object sim on the current GPU (RuntimeError
+    saying why when none is usable). It follows sim's updates: a render never uses a stale table."""
+    resolve_backend("cuda")
     from . import _cuda
 
+    return _cuda.DeviceSimulator(sim, precision)
+
+
+def render(sim, out, precision: str = "double", threads: int = 0, controls=None, catch_sigint: bool = False,
+           device=None):
+    """Render the native run object sim into out (shape (spixels, fpixels), float32/float64) in place.
+
+    device: None renders on the CPU (threads: OpenMP threads, 0 = all; controls: a
+    ``_core.RenderControls`` for progress and cancelling; catch_sigint, main thread only: Ctrl-C
+    cancels). A ``_cuda.DeviceSimulator`` of sim renders on its GPU: out is a device array with
+    ``__cuda_array_interface__`` (e.g. CuPy; written in place) or a NumPy array (one copy back);
+    threads, progress and Ctrl-C do not apply there (a GPU render runs to its end). Returns the
+    statistics (the same keys on both backends).
+    """
+    if device is None:
+        return sim.render(out, precision, threads, controls, catch_sigint)
     if hasattr(out, "__cuda_array_interface__"):
-        return _cuda.render_cuda(prepared, out, mask, precision)
-    return _cuda.render_cuda_host(prepared, out, mask, precision)
+        device.render(out)
+        return device.wait()
+    return device.render_to_host(out)
 
 
-# ---------------------------------------------------------------------------------------------
-# The Python API: simulate() and the reusable Simulator, on typed configs (config.py).
-
-import threading as _threading  # noqa: E402
-from typing import Sequence, Union  # noqa: E402
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _check_out(out, shape, what: str = "out") -> None:
-    """TypeError unless out is a writable, C-contiguous float32/float64 ndarray of this shape."""
+    """TypeError unless out is a writable, C-contiguous float32/float64 array of this shape
+    (a NumPy array, or a device array with ``__cuda_array_interface__`` on the GPU backend)."""
+    if hasattr(out, "__cuda_array_interface__") and not isinstance(out, np.ndarray):
+        return  # checked by the native side, without touching the device
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{what} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype not in _FLOAT_DTYPES:
@@ -73,31 +75,7 @@ def _check_out(out, shape, what: str = "out") -> None:
         raise TypeError(f"{what} is read-only")
 
 
-def load_config_structure_factors(config) -> nbio.FTable:
-    """The structure-factor table of a :class:`config.SimulationConfig`.
-
-    In order: ``config.structure_factors`` (an :class:`io.FTable`), ``hkl_file`` (HKL text, or
-    MTZ/mmCIF via gemmi), then ``dump_file`` if that file exists, else no table. Nothing is
-    written (the CLI also writes the Fdump cache).
-    """
-    from . import structure_factors as sf
-
-    default_F = config.crystal.default_F
-    table = config.structure_factors
-    if table is not None:
-        if not isinstance(table, nbio.FTable):
-            raise TypeError("structure_factors must be an io.FTable (see structure_factors.from_arrays)")
-        return table
-    if config.hkl_file is not None:
-        if sf.is_reflection_file(config.hkl_file):
-            return sf.read_reflections(config.hkl_file, config.mtz_column, default_F)
-        return nbio.read_hkl(config.hkl_file, default_F)
-    if config.dump_file is not None and os.path.exists(config.dump_file):
-        return nbio.read_fdump(config.dump_file)
-    return nbio.FTable.empty()
-
-
-def _orientation_m(orientation) -> tuple:
+def _axes_m(orientation) -> tuple:
     """Real-space axes a, b, c (rows of a 3x3, or three vectors; Angstrom) as three tuples in metres."""
     m = np.asarray(orientation, dtype=np.float64)
     if m.shape != (3, 3) or not np.all(np.isfinite(m)):
@@ -106,12 +84,14 @@ def _orientation_m(orientation) -> tuple:
 
 
 class Simulator:
-    """A prepared run that renders again cheaply with a new orientation, phi range or mosaic seed.
+    """A prepared run that renders again cheaply with new crystal, beam or detector settings.
 
-    The structure factors are loaded, and the detector and sources placed, once; each
-    :meth:`run` re-derives only the crystal orientation table (and mosaic domains) it needs.
-    Runs on one Simulator are serialised by a lock; use one Simulator per thread for parallel
-    rendering (the renderer releases the GIL).
+    The structure factors are loaded, and the detector and sources placed, once (in a native run
+    object); each :meth:`run` re-derives only what its arguments change: a new orientation, phi
+    range, mosaic draw or crystal size re-derives the crystal and its orientation table; a new
+    wavelength, fluence, distance or beam centre re-runs the set-up but never reloads or copies
+    the structure factors. Runs on one Simulator are serialised by a lock; use one Simulator per
+    thread for parallel rendering (the renderer releases the GIL).
 
     Parameters
     ----------
@@ -119,7 +99,12 @@ class Simulator:
     dtype : numpy dtype
         float64 (default) or float32, for images :meth:`run` allocates.
     threads : int
-        OpenMP threads per render; 0 = all.
+        OpenMP threads per render; 0 = all (the CPU backend only).
+    backend : "cpu", "cuda" or "auto"
+        Where to render. "cuda" raises RuntimeError saying why when no GPU is usable; "auto"
+        takes "cuda" when one is. On "cuda", :meth:`run` fills CuPy (``__cuda_array_interface__``)
+        arrays in place and NumPy arrays with one copy back; the device keeps the tables between
+        runs and follows every update.
 
     Examples
     --------
@@ -132,8 +117,8 @@ class Simulator:
     (32, 32)
     """
 
-    def __init__(self, config, dtype=np.float64, threads: int = 0):
-        from .config import SimulationConfig, copy_options
+    def __init__(self, config, dtype=np.float64, threads: int = 0, backend: str = "cpu"):
+        from .config import SimulationConfig
 
         if not isinstance(config, SimulationConfig):
             raise TypeError(f"config must be a SimulationConfig, got {type(config).__name__}")
@@ -142,104 +127,141 @@ class Simulator:
         if self.dtype not in _FLOAT_DTYPES:
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         self.threads = int(threads)
+        self.backend = resolve_backend(backend)
+        table = config.structure_factors
+        if table is not None and not isinstance(table, nbio.FTable):
+            raise TypeError("structure_factors must be an io.FTable (see structure_factors.from_arrays)")
         req = config.to_request()
-        opt = req.options
-        c = config.crystal
-        if c.matrix_file is None and not opt.user_cell:
-            raise UsageError("no a crystal (crystal.cell, crystal.matrix_file or crystal.orientation) given")
-        if c.matrix_file is not None:
-            opt.matrix = nbio.read_matrix(c.matrix_file)
-            opt.has_matrix = True
-        table = load_config_structure_factors(config)
-        if table.hkls == 0 and opt.default_F == 0.0:
-            raise UsageError("no structure factors (hkl_file, structure_factors, a dump file or default_F) given")
-        xyz, lam = ([], []) if config.sourcefile is None else nbio.read_sourcefile(config.sourcefile)
-        self.prepared = _core.prepare(opt, table.to_native(), xyz, lam)
-        self._base = copy_options(self.prepared.options)
-        self._default_key = self._key(c.misset_deg, c.orientation, c.phi_start_deg, c.osc_deg, c.mosaic_seed)
-        self._state = self._key(c.misset_deg, None, c.phi_start_deg, c.osc_deg, c.mosaic_seed)
-        if c.orientation is not None:
-            self.prepared.set_crystal_orientation(*_orientation_m(c.orientation))
-            self._state = self._default_key
-        self.mask = mask_array(req, self.prepared)
-        self._lock = _threading.Lock()
+        req.dump = config.dump_file  # the API reads a dump file only when given one, and never writes it
+        axes = None if config.crystal.orientation is None else _axes_m(config.crystal.orientation)
+        #: The file-reading lines of the load (what the CLI prints among its summary).
+        self.messages: list = []
+        self._native = load_request(req, self.messages, table=table, write_dump=False, axes=axes)
+        #: The -mask pixels (uint16, shape (slow, fast), 0 = not rendered), or None.
+        self.mask = (None if req.mask_image is None
+                     else np.frombuffer(req.mask_image.pixels, dtype=np.uint16).reshape(self.shape))
+        self._base = _core.Options(self._native.options)
+        self._base_axes = axes
         self._noise_seed = req.seed
+        self._lock = threading.Lock()
+        self._device = device_simulator(self._native, config.precision) if self.backend == "cuda" else None
 
-    @staticmethod
-    def _key(misset, orientation, phi, osc, seed):
-        if misset is not None and misset != "random":
-            misset = tuple(float(x) for x in misset)
-        if orientation is not None:
-            orientation = tuple(tuple(float(x) for x in row) for row in np.asarray(orientation, dtype=np.float64))
-        return (misset, orientation, float(phi), None if osc is None else float(osc), int(seed))
+    @property
+    def native(self):
+        """The native run object (``_core.Simulator``)."""
+        return self._native
+
+    @property
+    def prepared(self):
+        """The derived set-up of the current state (read-only ``_core.Prepared``)."""
+        return self._native.prepared
+
+    @property
+    def structure_factors(self) -> nbio.FTable:
+        """The structure-factor table (shared with the renderer, not a copy)."""
+        return self._native.table
 
     @property
     def shape(self):
         """(slow, fast) image shape."""
-        g = self.prepared.geometry
+        g = self._native.prepared.geometry
         return (g["spixels"], g["fpixels"])
 
-    def _apply(self, key) -> None:
-        """Bring the prepared run to the state key describes, re-deriving as little as possible."""
-        from .config import copy_options
-        from .options import deg
+    def _options(self, misset_deg, phi_start_deg, osc_deg, phisteps, mosaic_seed, mosaic_spread_deg, n_cells,
+                 size_mm, wavelength_A, fluence_per_m2, distance_mm, beam_center_mm):
+        """The config's native options with the given run arguments applied (None: the config's)."""
+        from .options import deg, mm
 
-        if key == self._state:
-            return
-        misset, orientation, phi, osc, seed = key
-        if key[:1] + key[2:] != self._state[:1] + self._state[2:] or orientation is None:
-            opt = copy_options(self._base)
-            if misset == "random":
+        opt = _core.Options(self._base)
+        if misset_deg is not None:
+            if isinstance(misset_deg, str):
+                if misset_deg != "random":
+                    raise ValueError(f"misset_deg must be (x, y, z) or 'random', got '{misset_deg}'")
                 opt.misset_mode = -1
-            elif misset is None:
-                opt.misset_mode, opt.misset = 0, (0.0, 0.0, 0.0)
             else:
-                opt.misset_mode, opt.misset = 1, tuple(deg(x) for x in misset)
-            opt.phi0 = deg(phi)
-            opt.osc = -1.0 if osc is None else deg(osc)
-            opt.mosaic_seed = -seed
-            self.prepared.reconfigure_crystal(opt)
-        if orientation is not None:
-            self.prepared.set_crystal_orientation(*_orientation_m(orientation))
-        self._state = key
+                opt.misset_mode, opt.misset = 1, tuple(deg(float(x)) for x in misset_deg)
+        if phi_start_deg is not None:
+            opt.phi0 = deg(float(phi_start_deg))
+        if osc_deg is not None:
+            opt.osc = deg(float(osc_deg))
+        if phisteps is not None:
+            opt.phisteps = int(phisteps)
+        if mosaic_seed is not None:
+            opt.mosaic_seed = -int(mosaic_seed)
+        if mosaic_spread_deg is not None:
+            opt.mosaic_spread = deg(float(mosaic_spread_deg))
+        if n_cells is not None:
+            opt.Na, opt.Nb, opt.Nc = (float(n) for n in n_cells)
+        if size_mm is not None:
+            opt.sample_x, opt.sample_y, opt.sample_z = (float(x) / 1000 for x in size_mm)
+        if wavelength_A is not None:
+            opt.lambda0 = float(wavelength_A) / 1.0e10
+        if fluence_per_m2 is not None:
+            opt.fluence, opt.flux = float(fluence_per_m2), 0.0
+        if distance_mm is not None:
+            opt.distance = mm(float(distance_mm))
+        if beam_center_mm is not None:
+            opt.Xbeam, opt.Ybeam = (mm(float(x)) for x in beam_center_mm)
+        return opt
 
     def run(self, out=None, *, misset_deg=None, orientation=None, phi_start_deg=None, osc_deg=None,
-            mosaic_seed=None) -> np.ndarray:
+            phisteps=None, mosaic_seed=None, mosaic_spread_deg=None, n_cells=None, size_mm=None,
+            wavelength_A=None, fluence_per_m2=None, distance_mm=None, beam_center_mm=None):
         """Render one image; arguments left as None take the config's value.
 
         Parameters
         ----------
-        out : ndarray, optional
-            float32/float64, C-contiguous, shape :attr:`shape`; filled in place and returned
-            (the same object). Anything else raises TypeError.
+        out : array, optional
+            float32/float64, C-contiguous, shape :attr:`shape`; filled in place and returned (the
+            same object). On the "cuda" backend also a device array (``__cuda_array_interface__``).
+            Anything else raises TypeError.
         misset_deg : (x, y, z) or "random", optional
             Misset rotations, degrees (replaces the config's misset).
         orientation : 3x3 array or (a, b, c), optional
             Real-space cell axes, Angstrom, lab frame at phi = 0 before mosaic (replaces cell+misset).
         phi_start_deg, osc_deg : float, optional
             Spindle start and oscillation range, degrees.
+        phisteps : int, optional
+            Phi steps over the oscillation.
         mosaic_seed : int, optional
             Seed of the mosaic domain draws.
+        mosaic_spread_deg : float, optional
+            Mosaic spread, degrees.
+        n_cells : (Na, Nb, Nc), optional
+            Crystal size in unit cells.
+        size_mm : (x, y, z), optional
+            Crystal size, mm (0 keeps the size in cells).
+        wavelength_A : float, optional
+            Central wavelength, Angstrom.
+        fluence_per_m2 : float, optional
+            Incident fluence, photons/m^2 (replaces any flux).
+        distance_mm : float, optional
+            Detector distance, mm.
+        beam_center_mm : (x, y), optional
+            Beam centre Xbeam, Ybeam, mm.
 
         Returns
         -------
-        ndarray
+        array
             The image (photons per pixel), shape (slow, fast).
         """
-        c = self.config.crystal
-        key = self._key(c.misset_deg if misset_deg is None else misset_deg,
-                        c.orientation if orientation is None else orientation,
-                        c.phi_start_deg if phi_start_deg is None else phi_start_deg,
-                        c.osc_deg if osc_deg is None else osc_deg,
-                        c.mosaic_seed if mosaic_seed is None else mosaic_seed)
+        opt = self._options(misset_deg, phi_start_deg, osc_deg, phisteps, mosaic_seed, mosaic_spread_deg, n_cells,
+                            size_mm, wavelength_A, fluence_per_m2, distance_mm, beam_center_mm)
+        axes = self._base_axes if orientation is None else _axes_m(orientation)
         if out is None:
             out = np.empty(self.shape, dtype=self.dtype)
         else:
             _check_out(out, self.shape)
         with self._lock:
-            self._apply(key)
-            render(self.prepared, out, self.mask, self.config.precision, self.threads)
+            self._native.update(opt, axes)
+            render(self._native, out, self.config.precision, self.threads, device=self._device)
         return out
+
+    def trace(self, fpixel: int, spixel: int) -> dict:
+        """The last evaluation of one pixel in the current state, as ``-printout_pixel`` reports it
+        (position, stol, h k l, F_cell, F_latt, polarization, solid angle, the pixel's value)."""
+        with self._lock:
+            return self._native.trace_pixel(fpixel, spixel, False, True, self.config.precision)
 
     def run_batch(self, orientations: Sequence, out=None, **kwargs) -> np.ndarray:
         """Render one image per orientation into out[i] (shape (N, slow, fast)); returns out.
@@ -268,7 +290,7 @@ class Simulator:
         return _noise(image, s, self.prepared.geometry["roi"], self.config.adc, self.prepared)[0]
 
 
-def simulate(config, out=None, dtype=np.float64, threads: int = 0) -> np.ndarray:
+def simulate(config, out=None, dtype=np.float64, threads: int = 0, backend: str = "cpu") -> np.ndarray:
     """Render the image of a :class:`config.SimulationConfig`.
 
     Parameters
@@ -281,6 +303,8 @@ def simulate(config, out=None, dtype=np.float64, threads: int = 0) -> np.ndarray
         float64 or float32, for the image allocated when out is None.
     threads : int
         OpenMP threads; 0 = all.
+    backend : "cpu", "cuda" or "auto"
+        Where to render (see :class:`Simulator`).
 
     Returns
     -------
@@ -295,7 +319,7 @@ def simulate(config, out=None, dtype=np.float64, threads: int = 0) -> np.ndarray
     >>> simulate(cfg).shape
     (32, 32)
     """
-    return Simulator(config, dtype=dtype, threads=threads).run(out)
+    return Simulator(config, dtype=dtype, threads=threads, backend=backend).run(out)
 
 
 def _noise(image, seed, roi, adc, prepared):

@@ -31,17 +31,17 @@ DEMO_ARGS = ["-cell", "100", "100", "100", "90", "90", "90", "-default_F", "100"
              "-misset", "10", "20", "30", "-seed", "1", "-noprogress"]
 
 
-def _render_with_progress(prepared, mask, req):
-    """Render in this (main) thread with Ctrl-C caught by the native code; a helper thread draws
+def _render_with_progress(sim, req):
+    """Render sim in this (main) thread with Ctrl-C caught by the native code; a helper thread draws
     the progress bar. Returns (image, stats); raises KeyboardInterrupt when cancelled."""
     from . import _core
 
     controls = _core.RenderControls()
     bar = drawer = None
-    if req.progress and sys.stdout.isatty():
+    if req.progress and req.device == "cpu" and sys.stdout.isatty():
         try:
             from tqdm import tqdm
-            g = prepared.geometry
+            g = sim.prepared.geometry
             bar = tqdm(total=g["fpixels"] * g["spixels"], unit="px", unit_scale=True, leave=False)
         except ImportError:
             bar = None
@@ -59,15 +59,16 @@ def _render_with_progress(prepared, mask, req):
         drawer.start()
     try:
         if req.device == "cpu":
-            image, stats = _core.render_image32(prepared, mask, req.precision, req.threads, True, controls)
-        else:  # the GPU path copies the image back once, then writes the same files
+            image, stats = sim.render_image32(req.precision, req.threads, True, controls)
+        else:  # the GPU renders to its end (no progress, no Ctrl-C), copies the image back once
             import numpy as np
 
             from . import api
 
-            image = np.zeros((prepared.geometry["spixels"], prepared.geometry["fpixels"]), dtype=np.float32)
-            m = None if mask is None else np.frombuffer(mask, dtype=np.uint16).reshape(image.shape)
-            stats = api.render(prepared, image, m, req.precision, req.threads, controls, backend=req.device)
+            device = api.device_simulator(sim, req.precision) if api.resolve_backend(req.device) == "cuda" else None
+            g = sim.prepared.geometry
+            image = np.empty((g["spixels"], g["fpixels"]), dtype=np.float32)
+            stats = api.render(sim, image, req.precision, req.threads, controls, True, device=device)
             image = _core.Image32.from_array(image)
     finally:
         if drawer is not None:
@@ -86,21 +87,21 @@ def run(argv: List[str], out=None) -> int:
     out = sys.stdout if out is None else out
     req = parse_args(argv)
     messages: list = []
-    prepared = pipeline.prepare_request(req, messages)
+    sim = pipeline.load_request(req, messages)
+    prepared = sim.prepared
     pipeline.check_memory(prepared)
-    mask = pipeline.mask_bytes(req, prepared)
     s = prepared.sampling
     from .console import summary_lines
 
     print("\n".join(summary_lines(prepared, req, messages)), file=out)
 
-    image, stats = _render_with_progress(prepared, mask, req)
+    image, stats = _render_with_progress(sim, req)
     if req.printout:
-        _print_traces(prepared, req, mask, stats, out)
+        _print_traces(sim, req, stats, out)
     if stats["interpolation_switched_off"]:
         # Same wording as nanoBragg.c, for the first out-of-range evaluation in serial order (Q8).
-        hkl = stats.get("switch_hkl", (float("nan"),) * 3)
-        hkl0 = tuple(math.ceil(x - 0.5) if math.isfinite(x) else 0 for x in hkl)
+        hkl = stats["switch_hkl"]
+        hkl0 = tuple(math.ceil(x - 0.5) for x in hkl)
         print("WARNING: out of range for three point interpolation: h,k,l,h0,k0,l0: %g,%g,%g,%d,%d,%d " %
               (hkl + hkl0), file=out)
         print("WARNING: further warnings will not be printed! ", file=out)
@@ -109,7 +110,7 @@ def run(argv: List[str], out=None) -> int:
     omega = stats["omega_sum"] / s["steps"]
     print(f"solid angle subtended by detector = {omega:g} steradian ( {100 * omega / 4 / 3.141592653589793:g}% sphere)",
           file=out)
-    res = pipeline.write_outputs(image, prepared, req, mask)
+    res = pipeline.write_outputs(image, sim, req)
     st = res["stats"]
     print(f"writing {req.floatfile} as {image.fpixels * image.spixels} 4-byte floats", file=out)
     # Same as nanoBragg.c: the position printed is that of the last sub-pixel of the brightest pixel.
@@ -137,12 +138,12 @@ def run(argv: List[str], out=None) -> int:
     return 0
 
 
-def _print_traces(prepared, req, mask, stats, out) -> None:
+def _print_traces(sim, req, stats, out) -> None:
     """-printout: the last evaluation of one pixel (-printout_pixel f s) or of every rendered pixel
     in raster order (the C prints them in its threads' order)."""
-    from . import _core
     from .console import printout_lines
 
+    prepared = sim.prepared
     g = prepared.geometry
     xmin, xmax, ymin, ymax = g["roi"]
     f_sel, s_sel = req.printout_pixel
@@ -153,14 +154,11 @@ def _print_traces(prepared, req, mask, stats, out) -> None:
                   for f in range(max(xmin, 0), min(xmax, g["fpixels"] - 1) + 1)]
     first = None
     for f, s in pixels:
-        if not (xmin <= f <= xmax and ymin <= s <= ymax):
-            continue
-        if mask is not None and int.from_bytes(mask[2 * (s * g["fpixels"] + f):2 * (s * g["fpixels"] + f) + 2],
-                                                "little") == 0:
+        if not sim.is_rendered(f, s):
             continue
         first = (f, s) if first is None else first
-        trace = _core.trace_pixel(prepared, f, s, (f, s) == first and f_sel < 0, not stats["interpolation_switched_off"],
-                                  req.precision)
+        trace = sim.trace_pixel(f, s, (f, s) == first and f_sel < 0, not stats["interpolation_switched_off"],
+                                req.precision)
         print("\n".join(printout_lines(prepared, trace, f, s)), file=out)
 
 

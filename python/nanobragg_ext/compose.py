@@ -52,10 +52,10 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
     image = None
     if bragg:
         req = parse_args(bragg)
-        prepared = pipeline.prepare_request(req, [])
-        g = prepared.geometry
+        sim = pipeline.load_request(req, [])
+        g = sim.prepared.geometry
         image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float32)
-        api.render(prepared, image, threads=req.threads)
+        api.render(sim, image, req.precision, req.threads)
     for args in backgrounds:
         setup = nonbragg.prepare(parse_nonbragg_args(args), warn)
         if image is None:

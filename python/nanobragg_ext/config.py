@@ -579,8 +579,6 @@ class SimulationConfig:
     exact_math: bool = False
 
     def __post_init__(self):
-        if self.exact_math and not hasattr(_DEFAULTS, "exact_math"):
-            raise ValueError("SimulationConfig.exact_math: this build of _core has no exact-math mode")
         for name, cls in (("detector", DetectorConfig), ("beam", BeamConfig), ("crystal", CrystalConfig),
                           ("sampling", SamplingConfig)):
             if not isinstance(getattr(self, name), cls):
@@ -693,8 +691,7 @@ class SimulationConfig:
         o.hdivsteps = -1 if s.hdivsteps is None else int(s.hdivsteps)
         o.vdivsteps = -1 if s.vdivsteps is None else int(s.vdivsteps)
         o.corrected = bool(self.corrected)
-        if hasattr(o, "exact_math"):
-            o.exact_math = bool(self.exact_math)
+        o.exact_math = bool(self.exact_math)
         return o
 
     def to_request(self) -> Request:
@@ -803,7 +800,7 @@ class SimulationConfig:
                    mtz_column=req.mtz_column, dump_file=req.dump,
                    sourcefile=req.sourcefile, mask_file=req.mask, noise_seed=-req.seed, adc=req.adc,
                    precision=req.precision, corrected=o.corrected,
-                   exact_math=bool(getattr(o, "exact_math", False)))
+                   exact_math=bool(o.exact_math))
 
     def to_cli_args(self) -> List[str]:
         """nanoBragg arguments that :func:`options.parse_args` turns into the same native Options.

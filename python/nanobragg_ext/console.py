@@ -1,6 +1,8 @@
 """The console summary nanoBragg prints before rendering, line for line in its order and wording
-(nanoBragg.c L1275-L2510), from a prepared run. Scripts that parse the C's output (geometry,
-source and domain counts, cell, scales) read ours the same way."""
+(nanoBragg.c L1275-L2510), from a prepared run. Set-up decisions (the divergence trim, the
+wavelengths, automatic interpolation and oversampling) are printed from the record the native
+set-up keeps of them (``Prepared.record``), never derived again here. Scripts that parse the C's
+output (geometry, source and domain counts, cell, scales) read ours the same way."""
 from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is left out: the command line starts faster
@@ -24,6 +26,7 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
     """What the C prints from its banner to the noise parameters; messages are the file-reading
     lines of this run (dump file read or written)."""
     g, s, c, o = prepared.geometry, prepared.sampling, prepared.crystal, prepared.options
+    rec = prepared.record
     # The C warns about the beam clipping the sample and a generated odet vector before its banner.
     early = [w for w in prepared.warnings if w.startswith(("WARNING: clipping", "WARNING: auto-generating"))]
     out = early + ["nanoBragg nanocrystal diffraction simulator - James Holton and Ken Frankel 5-17-17"]
@@ -33,9 +36,8 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
     dotp = lambda u, v: u[0] * v[0] + u[1] * v[1] + u[2] * v[2]  # noqa: E731
     out.append("XDS incident beam: %g %g %g" % (dotp(g["beam"], g["fdet"]), dotp(g["beam"], g["sdet"]),
                                                dotp(g["beam"], g["odet"])))
-    if o.interpolate > 1:
-        n_small = min(o.Na, o.Nb, o.Nc) <= 2
-        out.append("auto-selected tricubic interpolation of structure factors" if n_small
+    if rec["auto_interpolation"] >= 0:
+        out.append("auto-selected tricubic interpolation of structure factors" if rec["auto_interpolation"]
                    else "auto-selected no interpolation")
     if req.mat is not None:
         out.append(f"reading {req.mat}")
@@ -50,12 +52,11 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
                     [c["a_star"], c["b_star"], c["c_star"]])
     size = c["xtal_size"]
     out.append("crystal is %g x %g x %g microns" % tuple(x * 1e6 for x in size))
-    if o.oversample <= 0:
+    if rec["auto_oversample"]:
         out.append("auto-selected %d-fold oversampling" % s["oversample"])
     if s["oversample"] < s["recommended_oversample"]:
-        recip_px = o.lambda0 * g["distance"] / g["pixel_size"]
-        out += ["WARNING: maximum dimension of sample is %g A" % (max(size) * 1e10),
-                "         but reciprocal pixel size is %g A" % (recip_px * 1e10),
+        out += ["WARNING: maximum dimension of sample is %g A" % (rec["xtal_max"] * 1e10),
+                "         but reciprocal pixel size is %g A" % (rec["reciprocal_pixel_size"] * 1e10),
                 "         intensity may vary significantly across a pixel!",
                 "         recommend -oversample %d to work around this" % s["recommended_oversample"]]
     Na, Nb, Nc = c["N"]
@@ -69,18 +70,8 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
     out += ["thick%d = %g um" % (i, s["thickstep"] * i * 1e6) for i in range(s["thicksteps"])]
     out += ["phi%d = %g" % (i, (s["phi0"] + s["phistep"] * i) * RTD) for i in range(s["phisteps"])]
     lambdas = prepared.source_wavelengths
-    if req.sourcefile is None:
-        h0, v0 = s["hdivrange"] / 2.0, s["vdivrange"] / 2.0
-        for i in range(s["hdivsteps"]):
-            for j in range(s["vdivsteps"]):
-                hdiv, vdiv = s["hdivstep"] * i - h0, s["vdivstep"] * j - v0
-                test = (hdiv * hdiv - s["hdivstep"] ** 2 / 4.0 * (1 - s["hdivsteps"] % 2)) / _safe(s["hdivrange"])
-                test += (vdiv * vdiv - s["vdivstep"] ** 2 / 4.0 * (1 - s["vdivsteps"] % 2)) / _safe(s["vdivrange"])
-                if o.round_div and test * 4.0 > 1.1:
-                    continue
-                out.append("divergence deviation: %g %g" % (hdiv, vdiv))
-        out += ["lambda%d = %.15g" % (k, o.lambda0 * (1.0 + s["dispstep"] * k - s["dispersion"] / 2.0))
-                for k in range(s["dispsteps"])]
+    out += ["divergence deviation: %g %g" % hv for hv in rec["divergence"]]
+    out += ["lambda%d = %.15g" % kv for kv in enumerate(rec["dispersion_lambdas"])]
     out.append("  created a total of %d sources:" % len(lambdas))
     pos, wts = prepared.source_positions, prepared.source_weights
     for k in range(len(lambdas)):
@@ -128,13 +119,8 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
     return out
 
 
-def _safe(r: float) -> float:
-    # The C divides by range squared; a zero range gives NaN or inf there, which never trims.
-    return r * r if r != 0 else float("nan")
-
-
 def printout_lines(prepared, trace: dict, fpixel: int, spixel: int) -> List[str]:
-    """One -printout block (nanoBragg.c L3057-L3077) from _core.trace_pixel()."""
+    """One -printout block (nanoBragg.c L3057-L3077) from _core.Simulator.trace_pixel()."""
     import math
 
     x, y, z = trace["pos"]

@@ -231,38 +231,19 @@ class _FrameRenderer:
 
     def __init__(self, job: _Job):
         from . import api
-        from .config import copy_options
 
         self.job = job
         self.sim = api.Simulator(job.config, threads=job.threads)
-        self.base_options = copy_options(self.sim.prepared.options)
         self.id = uuid.uuid4().hex  # tells the client which Simulator rendered a frame
         _FrameRenderer.builds += 1
 
     def render(self, spec: FrameSpec) -> np.ndarray:
         """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame."""
-        from . import api
-        from .config import copy_options
-        from .options import deg
-
-        opt = copy_options(self.base_options)
-        opt.phi0 = deg(float(spec.phi_start_deg))
-        opt.osc = -1.0 if spec.osc_deg is None else deg(float(spec.osc_deg))
-        opt.mosaic_seed = -int(spec.mosaic_seed)
-        if spec.n_cells is not None:
-            opt.Na, opt.Nb, opt.Nc = (float(n) for n in spec.n_cells)
-        if spec.size_mm is not None:
-            opt.sample_x, opt.sample_y, opt.sample_z = (float(s) / 1000 for s in spec.size_mm)
-        p = self.sim.prepared
-        # Same steps as Simulator.run: re-derive the crystal, then replace its axes if given.
-        p.reconfigure_crystal(opt)
-        axes = spec.orientation if spec.orientation is not None else self.job.config.crystal.orientation
-        if axes is not None:
-            p.set_crystal_orientation(*(tuple(float(x) * 1e-10 for x in row) for row in axes))
-        image = np.zeros(self.sim.shape, dtype=np.float64)
-        # Rendered in double and rounded once, as the CLI writes floatimage.bin.
-        api.render(p, image, self.sim.mask, self.job.config.precision, self.job.threads)
-        return image.astype(np.float32)
+        image = np.empty(self.sim.shape, dtype=np.float32)
+        # Rendered in the config's precision and stored once as float32, as the CLI writes floatimage.bin.
+        return self.sim.run(image, phi_start_deg=spec.phi_start_deg, osc_deg=spec.osc_deg,
+                            mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm,
+                            orientation=spec.orientation)
 
     def counts(self, image32: np.ndarray, spec: FrameSpec) -> np.ndarray:
         """Noisy detector counts of one frame (uint16 or int32, ADC offset added)."""
@@ -347,11 +328,12 @@ class Dataset:
         self.config = config
         self.series = series
         self.counts = counts
-        self._table = api.load_config_structure_factors(config)
+        # Loads the structure factors once; the workers get the table itself with the job.
+        self._base_sim = api.Simulator(config, threads=1)
+        self._table = self._base_sim.structure_factors
         self._local: Optional[_FrameRenderer] = None
         self._job_config = config.replace(structure_factors=self._table, hkl_file=None, dump_file=None)
         # The base crystal axes (Angstrom, after misset) the stills rotate.
-        self._base_sim = api.Simulator(self._job_config, threads=1)
         self.axes_A = np.array([self._base_sim.prepared.crystal[k] for k in "abc"]) * 1e10
         if config.crystal.orientation is not None:
             self.axes_A = np.asarray(config.crystal.orientation, dtype=np.float64)

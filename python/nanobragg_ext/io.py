@@ -55,41 +55,11 @@ def _read_bytes(path: str, what: str) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # structure factors
 
-class FTable:
-    """A structure-factor table as nanoBragg holds it: padded by one plane per axis, l fastest."""
-
-    __slots__ = ("values", "bounds", "hkls")
-
-    def __init__(self, values: Optional[np.ndarray], bounds: Tuple[int, int, int, int, int, int], hkls: int):
-        self.values = values  # float64, shape (h_range+1, k_range+1, l_range+1), or None
-        self.bounds = bounds  # h_min h_max k_min k_max l_min l_max
-        self.hkls = hkls      # the C's count; 0 = no table
-
-    def __repr__(self) -> str:
-        shape = None if self.values is None else self.values.shape
-        return f"FTable(shape={shape}, bounds={self.bounds}, hkls={self.hkls})"
-
-    @staticmethod
-    def empty() -> "FTable":
-        return FTable(None, (0, 0, 0, 0, 0, 0), 0)
-
-    def to_native(self) -> Optional["_core.FTableData"]:
-        """The table as the native core holds it (None for no table)."""
-        if self.values is None:
-            return None
-        import numpy as np
-
-        raw = np.ascontiguousarray(self.values, dtype=np.float64).tobytes()
-        return _core.FTableData.from_bytes(tuple(self.bounds), int(self.hkls), raw)
-
-    @staticmethod
-    def from_native(table: "_core.FTableData") -> "FTable":
-        import numpy as np
-
-        b = table.bounds
-        shape = (b[1] - b[0] + 2, b[3] - b[2] + 2, b[5] - b[4] + 2)
-        values = np.frombuffer(table.values_bytes(), dtype=np.float64).reshape(shape).copy()
-        return FTable(values, tuple(b), int(table.hkls))
+#: A structure-factor table as nanoBragg holds it (padded by one plane per axis, l fastest): built in
+#: C++ (from a file or :func:`structure_factors.from_arrays`) and shared with the renderer, never
+#: copied. ``bounds`` (h_min h_max k_min k_max l_min l_max), ``hkls`` (0 = no table) and ``values``,
+#: a read-only float64 NumPy view of shape (h_range+1, k_range+1, l_range+1) (None for no table).
+FTable = _core.FTableData
 
 
 GEMMI_SUFFIXES = (".mtz", ".cif", ".mmcif", ".ent", ".cif.gz", ".mmcif.gz", ".ent.gz")
@@ -102,17 +72,17 @@ def is_reflection_file(path: str) -> bool:
 
 def read_hkl(path: str, default_F: float = 0.0) -> FTable:
     """Read an ``h k l F`` text file the way nanoBragg.c does (L2140-L2225)."""
-    return FTable.from_native(_core.read_hkl(path, default_F))
+    return _core.read_hkl(path, default_F)
 
 
 def write_fdump(path: str, table: FTable) -> None:
     """Write the Fdump cache: ``"h_min h_max k_min k_max l_min l_max\\n\\f"`` then native doubles."""
-    _core.write_fdump(path, table.to_native())
+    _core.write_fdump(path, table)
 
 
 def read_fdump(path: str) -> FTable:
     """Read an Fdump cache written by nanoBragg or by :func:`write_fdump`."""
-    return FTable.from_native(_core.read_fdump(path))
+    return _core.read_fdump(path)
 
 
 # ---------------------------------------------------------------------------------------------

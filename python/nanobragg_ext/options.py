@@ -271,12 +271,6 @@ def _printout_pixel(req, v, tok):
     req.printout_pixel = (_number(v[0], tok, int), _number(v[1], tok, int))
 
 
-def _stol(mult_name):
-    def action(req, v, tok):
-        req.stol = v[0]
-    return action
-
-
 _P = _core.Pivot
 _C = _core.Convention
 

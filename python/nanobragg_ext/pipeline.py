@@ -1,5 +1,6 @@
-"""A command-line run from parsed options to files: load the inputs, derive the run, render,
-write the images. NumPy-free (every file is read and written by the native core), so a one-shot
+"""Loading a run and writing its files: the one load path of the command line and the Python API
+(options and input files to a native run object, ``_core.Simulator``), and the command line's
+outputs. NumPy-free (every file is read and written by the native core), so a one-shot
 ``nanobragg-ext`` run starts about as fast as the original C program."""
 from __future__ import annotations
 
@@ -18,52 +19,70 @@ class UsageError(ValueError):
     """The run lacks a crystal (no -cell or -mat) or structure factors (no -hkl, dump or -default_F)."""
 
 
-def check_usage(req: Request) -> None:
+def check_usage(req: Request, table=None) -> None:
     """Same test as nanoBragg.c before it prints its usage text and exits with status 9."""
     opt = req.options
-    no_F = req.hkl is None and not os.path.exists(req.dump) and opt.default_F == 0.0
+    has_dump = req.dump is not None and os.path.exists(req.dump)
+    no_F = table is None and req.hkl is None and not has_dump and opt.default_F == 0.0
     no_cell = req.mat is None and opt.cell[0] == 0.0
     if no_F or no_cell:
         what = "structure factors (-hkl, a dump file or -default_F)" if no_F else "a crystal (-cell or -mat)"
         raise UsageError(f"no {what} given")
 
 
-def load_table(req: Request, messages: list) -> Optional["_core.FTableData"]:
-    """-hkl (then write the dump), else a dump file left by an earlier run, else none (Q19)."""
+def load_table(req: Request, messages: list, write_dump: bool = True) -> Optional["_core.FTableData"]:
+    """-hkl (then write the dump), else a dump file left by an earlier run, else none (Q19).
+
+    req.dump None: no dump file is read or written (the API's default).
+    """
     opt = req.options
     if req.hkl is not None:
         if nbio.is_reflection_file(req.hkl):  # MTZ / mmCIF through gemmi, expanded to P1
             from . import structure_factors as sf
 
-            table = sf.read_reflections(req.hkl, req.mtz_column, opt.default_F).to_native()
+            table = sf.read_reflections(req.hkl, req.mtz_column, opt.default_F)
         else:
             table = _core.read_hkl(req.hkl, opt.default_F)
-        try:
-            _core.write_fdump(req.dump, table)
-            messages.append(f"writing dump file for next time: {req.dump}")
-        except nbio.InputError:
-            messages.append(f"WARNING: unable to open dump file: {req.dump}")
+        if write_dump and req.dump is not None:
+            try:
+                _core.write_fdump(req.dump, table)
+                messages.append(f"writing dump file for next time: {req.dump}")
+            except nbio.InputError:
+                messages.append(f"WARNING: unable to open dump file: {req.dump}")
         return table
-    if os.path.exists(req.dump):
+    if req.dump is not None and os.path.exists(req.dump):
         messages.append(f"reading Fs from {req.dump}")
         return _core.read_fdump(req.dump)
     return None
 
 
-def prepare_request(req: Request, messages: Optional[list] = None) -> "_core.Prepared":
-    """Read every input file of req and derive the run (geometry, crystal, sources, ...)."""
+def load_request(req: Request, messages: Optional[list] = None, table=None, write_dump: bool = True,
+                 axes=None) -> "_core.Simulator":
+    """Read every input file of req and build the native run object (the CLI's and the API's path).
+
+    table: a structure-factor table already in memory (``_core.FTableData``), used instead of the
+    files; write_dump: write the Fdump cache after reading -hkl, as the C does; axes: real-space
+    cell axes a, b, c (m) replacing cell and misset. messages receives the file-reading lines the
+    console prints.
+    """
     messages = [] if messages is None else messages
-    check_usage(req)
+    check_usage(req, table)
     opt = req.options
     if req.mat is not None:
         opt.matrix = nbio.read_matrix(req.mat)
         opt.has_matrix = True
-    table = load_table(req, messages)
+    if table is None:
+        table = load_table(req, messages, write_dump)
+    if (table is None or table.hkls == 0) and opt.default_F == 0.0:
+        raise UsageError("no structure factors (-hkl, a dump file or -default_F) given")
     xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
     if req.stol is not None:
         nbio._read_bytes(req.stol, "S(Q)")  # read and unused, as in the C
         messages.append(f"reading {req.stol}")
-    return _core.prepare(opt, table, xyz, lam, weight)
+    sim = _core.Simulator(opt, table, xyz, lam, weight, None, axes)
+    if req.mask_image is not None:
+        sim.set_mask(mask_pixels(req, sim.prepared))
+    return sim
 
 
 def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
@@ -83,10 +102,8 @@ def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
             f"this machine has {avail / 2**30:.1f} GiB")
 
 
-def mask_bytes(req: Request, prepared) -> Optional[bytes]:
-    """The -mask pixels (native uint16) after checking they match the detector."""
-    if req.mask_image is None:
-        return None
+def mask_pixels(req: Request, prepared) -> bytes:
+    """The -mask pixels (native uint16) after checking they match the detector of prepared."""
     g = prepared.geometry
     m = req.mask_image
     if (m.height, m.width) != (g["spixels"], g["fpixels"]):
@@ -117,14 +134,14 @@ def header_values(prepared) -> dict:
     }
 
 
-def write_outputs(image, prepared, req: Request, mask: Optional[bytes]) -> dict:
-    """Statistics and the float, int, PGM and noise files of a rendered image (Image32)."""
+def write_outputs(image, sim, req: Request) -> dict:
+    """Statistics and the float, int, PGM and noise files of a rendered image (Image32) of sim."""
     spec = {
-        "header": nbio.smv_header(header_values(prepared)),
+        "header": nbio.smv_header(header_values(sim.prepared)),
         "floatfile": req.floatfile, "intfile": req.intfile,
         "pgmfile": req.pgmfile if req.write_pgm else None,
         "noisefile": req.noisefile if req.write_noise else None,
         "adc": float(req.adc), "seed": int(req.seed),
         "int_scale": float(req.intfile_scale), "pgm_scale": float(req.pgm_scale),
     }
-    return _core.write_outputs(image, prepared, mask, spec)
+    return _core.write_outputs(image, sim, spec)

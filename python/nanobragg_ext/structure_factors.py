@@ -49,28 +49,16 @@ def from_arrays(h, k, l, F, default_F: float = 0.0) -> FTable:  # noqa: E741 (cr
     -------
     io.FTable
         Padded by one plane per axis as the C holds it; a repeated index keeps its last F.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ, no reflections, non-integer indices, non-finite F, or a box too large.
     """
-    hkl = np.stack([np.asarray(h), np.asarray(k), np.asarray(l)], axis=1)
+    h, k, l = (np.asarray(x, dtype=np.float64).ravel() for x in (h, k, l))  # noqa: E741
     F = np.asarray(F, dtype=np.float64).ravel()
-    if hkl.ndim != 2 or hkl.shape[0] != F.size:
-        raise ValueError(f"h, k, l and F must have the same length, got {hkl.shape[0]} indices and {F.size} values")
-    if F.size == 0:
-        raise ValueError("no reflections")
-    if not np.all(np.isfinite(F)):
-        raise ValueError("F contains non-finite values")
-    if not np.all(np.isfinite(hkl.astype(np.float64))) or np.any(hkl != np.round(hkl)):
-        raise ValueError("Miller indices must be integers")
-    idx = hkl.astype(np.int64)
-    lo, hi = idx.min(axis=0), idx.max(axis=0)
-    rng = hi - lo + 1
-    if np.prod(rng + 1) > 2_000_000_000 // 8:
-        raise ValueError(f"index ranges {tuple(rng)} are too large for a dense table")
-    table = np.zeros(tuple(rng + 1), dtype=np.float64)
-    if default_F != 0.0:
-        table[: rng[0], : rng[1], : rng[2]] = default_F
-    table[idx[:, 0] - lo[0], idx[:, 1] - lo[1], idx[:, 2] - lo[2]] = F
-    bounds = (int(lo[0]), int(hi[0]), int(lo[1]), int(hi[1]), int(lo[2]), int(hi[2]))
-    return FTable(table, bounds, int(F.size))
+    # Built in C++, the same code that reads -hkl files; the table is never copied afterwards.
+    return FTable.from_arrays(h, k, l, F, float(default_F))
 
 
 def _gemmi():

@@ -77,7 +77,7 @@ def test_native_renderer_raises_type_error_not_copy():
     sim = api.Simulator(small())
     for bad in (np.zeros((24, 32), dtype=np.int64), np.zeros((24, 32), order="F")):
         with pytest.raises(TypeError):
-            _core.render_cpu(sim.prepared, bad)
+            sim.native.render(bad)
 
 
 def test_bad_dtype_argument():
@@ -233,8 +233,8 @@ def test_png_preview_without_backend_says_what_to_install(tmp_path, monkeypatch)
 def _render_args(args, threads):
     from nanobragg_ext.options import parse_args
 
-    p = api.prepare_request(parse_args(args))
-    img = np.zeros((p.geometry["spixels"], p.geometry["fpixels"]))
+    p = api.load_request(parse_args(args))
+    img = np.zeros((p.prepared.geometry["spixels"], p.prepared.geometry["fpixels"]))
     stats = api.render(p, img, threads=threads)
     return img, stats
 

@@ -45,9 +45,9 @@ def test_api_stages_equal_the_three_programs_in_sequence(tmp_path):
 
     # One process, one array.
     req = parse_args(BRAGG)
-    prepared = pipeline.prepare_request(req, [])
+    sim = pipeline.load_request(req, [])
     image = np.zeros((64, 64), dtype=np.float32)
-    api.render(prepared, image)
+    api.render(sim, image)
     assert np.array_equal(image.ravel(), files[0])
     Background(GEOMETRY, [Material("water", thickness_mm=0.1),
                           Material("air", thickness_mm=20, density=0.0012, molecular_weight=28.97)]).add_to(image)

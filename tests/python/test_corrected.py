@@ -20,8 +20,8 @@ def clean_cwd(tmp_path, monkeypatch):
 
 def render(args):
     req = parse_args(args)
-    p = api.prepare_request(req)
-    img = np.zeros((p.geometry["spixels"], p.geometry["fpixels"]))
+    p = api.load_request(req)
+    img = np.zeros((p.prepared.geometry["spixels"], p.prepared.geometry["fpixels"]))
     api.render(p, img)
     return img
 
@@ -47,7 +47,7 @@ def test_default_phi_sweep_keeps_the_stale_orientation():
 @pytest.mark.parametrize("corrected, dual_error", [(False, 2.031157838804e-4), (True, 0.0)])
 def test_triclinic_cell_duality(corrected, dual_error):
     args = "-cell 70 80 90 75 85 95 -default_F 1".split() + (["-corrected"] if corrected else [])
-    c = api.prepare_request(parse_args(args)).crystal
+    c = api.load_request(parse_args(args)).prepared.crystal
     a = np.array(c["a"]) * 1e10
     a_star = np.array(c["a_star"])
     # Same as nanoBragg.c without the switch: a.a* = 1.000203 for this cell (Q31).

@@ -84,21 +84,18 @@ def manifest():
 
 
 def _prepare(case, workdir: Path):
-    """Prepared run and mask of a golden case, read in workdir (dump files land there)."""
+    """The native run object of a golden case (mask included), read in workdir (dump files land there)."""
     (workdir / "inputs").symlink_to(GOLDEN / "inputs", target_is_directory=True)
     old = os.getcwd()
     os.chdir(workdir)
     try:
-        req = options.parse_args(list(case["args"]))
-        prepared = api.prepare_request(req)
-        mask = api.mask_array(req, prepared)
+        return api.load_request(options.parse_args(list(case["args"])))
     finally:
         os.chdir(old)
-    return prepared, mask
 
 
-def _shape(prepared):
-    g = prepared.geometry
+def _shape(sim):
+    g = sim.prepared.geometry
     return (g["spixels"], g["fpixels"])
 
 
@@ -133,11 +130,9 @@ def test_backends_reports_cuda_exactly_when_a_device_is_visible():
 def test_no_device_raises_runtime_error(tmp_path, manifest):
     if _cuda.device_count() > 0:
         pytest.skip("a CUDA device is visible")
-    prepared, _ = _prepare(manifest["at001_detpixels_64"], tmp_path)
+    sim = _prepare(manifest["at001_detpixels_64"], tmp_path)
     with pytest.raises(RuntimeError, match="no usable CUDA device"):
-        _cuda.DeviceSimulator(prepared)
-    with pytest.raises(RuntimeError, match="no usable CUDA device"):
-        _cuda.render_cuda(prepared, _FakeDeviceArray(shape=_shape(prepared)))
+        _cuda.DeviceSimulator(sim)
 
 
 @needs_cuda_module
@@ -154,35 +149,33 @@ def test_no_device_raises_runtime_error(tmp_path, manifest):
     ],
 )
 def test_bad_device_arrays_are_rejected_before_any_device_call(tmp_path, manifest, entries, error, match):
-    prepared, _ = _prepare(manifest["at001_detpixels_64"], tmp_path)
-    out = _FakeDeviceArray(**{"shape": _shape(prepared), **entries})
+    sim = _prepare(manifest["at001_detpixels_64"], tmp_path)
+    out = _FakeDeviceArray(**{"shape": _shape(sim), **entries})
     with pytest.raises(error, match=match):
-        _cuda.render_cuda(prepared, out)
+        _cuda.check_output(out, *_shape(sim))
 
 
 @needs_cuda_module
 def test_host_arrays_and_bad_arguments_are_rejected(tmp_path, manifest):
-    prepared, _ = _prepare(manifest["at001_detpixels_64"], tmp_path)
+    sim = _prepare(manifest["at001_detpixels_64"], tmp_path)
     with pytest.raises(TypeError, match="__cuda_array_interface__"):
-        _cuda.render_cuda(prepared, np.zeros(_shape(prepared)))
+        _cuda.check_output(np.zeros(_shape(sim)), *_shape(sim))
     with pytest.raises(TypeError, match="stream"):
-        _cuda.render_cuda(prepared, _FakeDeviceArray(shape=_shape(prepared)), stream="fast")
-    with pytest.raises(ValueError, match="precision"):
-        _cuda.render_cuda(prepared, _FakeDeviceArray(shape=_shape(prepared)), precision="half")
-    with pytest.raises(ValueError, match="mask has"):
-        _cuda.render_cuda(prepared, _FakeDeviceArray(shape=_shape(prepared)), mask=np.ones(7, np.uint16))
+        _cuda.check_output(_FakeDeviceArray(shape=_shape(sim)), *_shape(sim), stream="fast")
+    with pytest.raises(ValueError, match="precision"):  # checked before the device is asked for
+        _cuda.DeviceSimulator(sim, precision="half")
 
 
 # ---- GPU: CPU-vs-CUDA parity -------------------------------------------------------------------
 
 
-def _render_both(prepared, mask, precision, dtype):
+def _render_both(sim, precision, dtype):
     import cupy as cp
 
-    cpu = np.empty(_shape(prepared), dtype=dtype)
-    cpu_stats = api.render(prepared, cpu, mask, precision)
-    gpu = cp.full(_shape(prepared), np.nan, dtype=dtype)  # NaN: an unwritten pixel cannot pass
-    gpu_stats = _cuda.render_cuda(prepared, gpu, mask, precision)
+    cpu = np.empty(_shape(sim), dtype=dtype)
+    cpu_stats = api.render(sim, cpu, precision)
+    gpu = cp.full(_shape(sim), np.nan, dtype=dtype)  # NaN: an unwritten pixel cannot pass
+    gpu_stats = api.render(sim, gpu, precision, device=_cuda.DeviceSimulator(sim, precision))
     return cpu, cp.asnumpy(gpu), cpu_stats, gpu_stats
 
 
@@ -192,12 +185,14 @@ def test_cuda_matches_cpu_float64(tmp_path, manifest, case_id):
     _require_gpu()
     if case_id not in manifest:
         pytest.skip(f"{case_id} not in the golden manifest")
-    prepared, mask = _prepare(manifest[case_id], tmp_path)
-    cpu, gpu, cpu_stats, gpu_stats = _render_both(prepared, mask, "double", np.float64)
+    sim = _prepare(manifest[case_id], tmp_path)
+    cpu, gpu, cpu_stats, gpu_stats = _render_both(sim, "double", np.float64)
     assert np.isfinite(gpu).all()
     np.testing.assert_allclose(gpu, cpu, rtol=1e-11, atol=1e-12 * float(np.abs(cpu).max()))
     assert gpu_stats["rendered"] == cpu_stats["rendered"]
     assert gpu_stats["interpolation_switched_off"] == cpu_stats["interpolation_switched_off"]
+    assert gpu_stats["switch_hkl"] == pytest.approx(cpu_stats["switch_hkl"], rel=1e-9)  # the console's warning
+    assert gpu_stats["cancelled"] is False
     assert gpu_stats["omega_sum"] == pytest.approx(cpu_stats["omega_sum"], rel=1e-12)
 
 
@@ -206,8 +201,8 @@ def test_cuda_matches_cpu_float64(tmp_path, manifest, case_id):
 def test_cuda_matches_cpu_float64_kernel_float32_output(tmp_path, manifest, case_id):
     """float64 arithmetic stored as float32 (the CLI's -floatfile path): equal up to the final rounding."""
     _require_gpu()
-    prepared, mask = _prepare(manifest[case_id], tmp_path)
-    cpu, gpu, _, _ = _render_both(prepared, mask, "double", np.float32)
+    sim = _prepare(manifest[case_id], tmp_path)
+    cpu, gpu, _, _ = _render_both(sim, "double", np.float32)
     np.testing.assert_allclose(gpu, cpu, rtol=2.5e-7, atol=1e-6 * float(np.abs(cpu).max()))
 
 
@@ -215,8 +210,8 @@ def test_cuda_matches_cpu_float64_kernel_float32_output(tmp_path, manifest, case
 @pytest.mark.parametrize("case_id", ["at001_detpixels_64", "f_interp_forced_N4", "f_roi", "f_mosaic_domains"])
 def test_cuda_matches_cpu_float32(tmp_path, manifest, case_id):
     _require_gpu()
-    prepared, mask = _prepare(manifest[case_id], tmp_path)
-    cpu, gpu, cpu_stats, gpu_stats = _render_both(prepared, mask, "single", np.float32)
+    sim = _prepare(manifest[case_id], tmp_path)
+    cpu, gpu, cpu_stats, gpu_stats = _render_both(sim, "single", np.float32)
     assert np.isfinite(gpu).all()
     assert np.abs(gpu.astype(np.float64) - cpu).max() <= 2e-3 * float(np.abs(cpu).max())
     assert gpu_stats["rendered"] == cpu_stats["rendered"]
@@ -228,9 +223,9 @@ def test_device_simulator_is_reusable_on_streams(tmp_path, manifest):
     _require_gpu()
     import cupy as cp
 
-    prepared, mask = _prepare(manifest["f_interp_auto_N1"], tmp_path)
-    sim = _cuda.DeviceSimulator(prepared, mask, "double")
-    assert sim.shape == _shape(prepared) and sim.precision == "double" and sim.device_bytes > 0
+    run = _prepare(manifest["f_interp_auto_N1"], tmp_path)
+    sim = _cuda.DeviceSimulator(run, "double")
+    assert sim.shape == _shape(run) and sim.precision == "double" and sim.device_bytes > 0
     stream = cp.cuda.Stream(non_blocking=True)
     with stream:
         a = cp.full(sim.shape, np.nan)
@@ -242,7 +237,7 @@ def test_device_simulator_is_reusable_on_streams(tmp_path, manifest):
     second = sim.wait()
     stream.synchronize()
     cpu = np.empty(sim.shape)
-    cpu_stats = api.render(prepared, cpu, mask, "double")
+    cpu_stats = api.render(run, cpu, "double")
     np.testing.assert_array_equal(cp.asnumpy(a), cp.asnumpy(b))
     np.testing.assert_allclose(cp.asnumpy(a), cpu, rtol=1e-11, atol=1e-12 * float(np.abs(cpu).max()))
     assert first["rendered"] == second["rendered"] == cpu_stats["rendered"]
@@ -257,8 +252,7 @@ def test_device_simulator_rejects_host_memory_and_wrong_dtype(tmp_path, manifest
     _require_gpu()
     import cupy as cp
 
-    prepared, _ = _prepare(manifest["at001_detpixels_64"], tmp_path)
-    sim = _cuda.DeviceSimulator(prepared)
+    sim = _cuda.DeviceSimulator(_prepare(manifest["at001_detpixels_64"], tmp_path))
     with pytest.raises(TypeError, match="typestr"):
         sim.render(cp.zeros(sim.shape, dtype=cp.int32))
     with pytest.raises(TypeError, match="C-contiguous"):
@@ -267,3 +261,37 @@ def test_device_simulator_rejects_host_memory_and_wrong_dtype(tmp_path, manifest
     fake = _FakeDeviceArray(shape=sim.shape, data=(host.ctypes.data, False))
     with pytest.raises(ValueError, match="not CUDA device memory"):
         sim.render(fake)
+
+
+@pytest.mark.gpu
+def test_device_tables_follow_updates(tmp_path, manifest):
+    """A DeviceSimulator made before an update renders the updated state (never a stale table),
+    and api.Simulator(backend="cuda") gives the CPU's images through the same updates."""
+    _require_gpu()
+    import cupy as cp
+
+    run = _prepare(manifest["f_mosaic_domains"], tmp_path)
+    device = _cuda.DeviceSimulator(run, "double")
+    opt = run.options
+    opt.misset_mode, opt.misset = 1, (0.3, -0.2, 0.5)
+    opt.mosaic_seed = -99
+    run.update(opt)
+    gpu = cp.full(_shape(run), np.nan)
+    api.render(run, gpu, device=device)
+    cpu = np.empty(_shape(run))
+    api.render(run, cpu)
+    np.testing.assert_allclose(cp.asnumpy(gpu), cpu, rtol=1e-11, atol=1e-12 * float(np.abs(cpu).max()))
+
+    from nanobragg_ext.config import CrystalConfig, DetectorConfig, SimulationConfig
+
+    cfg = SimulationConfig(detector=DetectorConfig(fpixels=48, spixels=40, distance_mm=60, pixel_size_mm=0.2),
+                           crystal=CrystalConfig(cell=(50, 60, 70, 90, 95, 90), default_F=50, n_cells=(5, 5, 5),
+                                                 mosaic_spread_deg=0.3, mosaic_domains=4))
+    on_gpu, on_cpu = api.Simulator(cfg, backend="cuda"), api.Simulator(cfg)
+    for kw in ({}, {"misset_deg": (10, 20, 30)}, {"phi_start_deg": 5, "osc_deg": 1, "phisteps": 2},
+               {"wavelength_A": 1.3}, {"distance_mm": 80}):
+        a = on_gpu.run(**kw)  # NumPy out: rendered on the device, copied back once
+        b = on_cpu.run(**kw)
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12 * float(np.abs(b).max()), err_msg=str(kw))
+    dev = cp.empty(on_gpu.shape)
+    assert on_gpu.run(dev) is dev

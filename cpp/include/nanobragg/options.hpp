@@ -84,6 +84,30 @@ struct Options {
   bool exact_math = false;
 };
 
+/// Every field of Options, for code that must visit them all (comparison, the Python binding):
+/// X(name) per scalar field and A(name) per fixed-size array field.
+#define NANOBRAGG_OPTION_FIELDS(X, A)                                                                  \
+  X(fpixels) X(spixels) X(pixel_size) X(detsize_f) X(detsize_s) X(distance) X(close_distance) X(Xbeam)  \
+  X(Ybeam) X(Xclose) X(Yclose) X(ORGX) X(ORGY) X(pivot) X(convention) A(fdet) A(sdet) A(odet) A(beam)   \
+  A(polar) A(spindle) A(twotheta_axis) X(detector_rotx) X(detector_roty) X(detector_rotz) X(twotheta)   \
+  X(curved_detector) X(point_pixel) X(roi_xmin) X(roi_xmax) X(roi_ymin) X(roi_ymax) X(detector_mu)     \
+  X(detector_thick) X(detector_thickstep) X(detector_thicksteps) X(oversample) X(oversample_thick)      \
+  X(oversample_polar) X(oversample_omega) X(phi0) X(osc) X(phistep) X(phisteps) X(lambda0)             \
+  X(dispersion) X(dispstep) X(dispsteps) X(hdivrange) X(hdivstep) X(vdivrange) X(vdivstep) X(hdivsteps) \
+  X(vdivsteps) X(round_div) X(fluence) X(flux) X(exposure) X(beamsize) X(polarization) X(nopolar)      \
+  X(dmin) X(user_cell) A(cell) X(has_matrix) A(matrix) X(misset_mode) A(misset) X(Na) X(Nb) X(Nc)       \
+  X(sample_x) X(sample_y) X(sample_z) X(shape) X(fudge) X(mosaic_spread) X(mosaic_domains)            \
+  X(mosaic_seed) X(misset_seed) X(interpolate) X(default_F) X(water_size) X(corrected) X(exact_math)
+
+/// The fields that only the crystal, its phi sampling and mosaic domains, or the per-pixel kernel
+/// read: changing them alone leaves the detector and the sources as they are (reconfigure.hpp).
+#define NANOBRAGG_CRYSTAL_OPTION_FIELDS(X, A)                                                           \
+  X(user_cell) A(cell) X(has_matrix) A(matrix) X(misset_mode) A(misset) X(misset_seed) X(Na) X(Nb)     \
+  X(Nc) X(sample_x) X(sample_y) X(sample_z) X(shape) X(fudge) X(mosaic_spread) X(mosaic_domains)       \
+  X(mosaic_seed) X(phi0) X(osc) X(phistep) X(phisteps) X(interpolate) X(default_F) X(corrected)        \
+  X(exact_math) X(oversample) X(oversample_thick) X(oversample_polar) X(oversample_omega) X(nopolar)   \
+  X(polarization) X(dmin) X(curved_detector) X(point_pixel)
+
 /// A structure-factor table as the C holds it: padded by one plane per axis, l fastest.
 struct FTableData {
   std::vector<double> values;

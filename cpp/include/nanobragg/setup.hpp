@@ -2,6 +2,7 @@
 /// convention vectors, pivoting and rotations, sampling counts, the crystal's real and reciprocal
 /// vectors, sources, mosaic domains and the per-(phi, domain) orientation table. Host only.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,12 +59,23 @@ struct Crystal {
   int interpolate = 0;
 };
 
+/// Set-up decisions the console reports, recorded where they are made so that the console prints
+/// them instead of deriving them a second time.
+struct SetupRecord {
+  std::vector<double> divergence;  // (hdiv, vdiv) in radians per direction kept by the trim, C order
+  std::vector<double> dispersion_lambdas;  // m, one per dispersion step (both empty with a source file)
+  int auto_interpolation = -1;     // the automatic choice: 1 tricubic, 0 none; -1 when not automatic
+  bool auto_oversample = false;    // the oversampling was chosen from the crystal size
+  double xtal_max = 0;             // m, largest crystal dimension (the oversampling advice)
+  double reciprocal_pixel_size = 0;  // m, lambda * distance / pixel
+};
+
 struct Prepared {
-  Options options;  // as given
+  Options options;  // as given, after the beam clipped the sample
   DetectorGeometry det;
   Sampling sampling;
   Crystal crystal;
-  FTableData F;
+  std::shared_ptr<const FTableData> F;  // never null; shared, never copied (hkls == 0: no table)
   double default_F = 0;
   // Sources: unit directions (sample to source) and wavelengths; raw values kept for printing.
   std::vector<double> source_dir, source_lambda, source_raw_xyz, source_raw_weight;
@@ -72,12 +84,16 @@ struct Prepared {
   double fluence = 0, flux = 0, I_bg = 0;
   RandomState rng;             // shared generator state after misset and mosaic draws
   std::vector<std::string> warnings;  // what the C prints as WARNING lines
+  SetupRecord record;
 };
 
 /// Derives everything; F is the loaded table (hkls == 0 for none), sources the -sourcefile rows
 /// (empty to generate them from divergence and dispersion). Throws std::invalid_argument on
 /// inputs the C cannot render.
-Prepared prepare(const Options& opt, FTableData F, const SourceList& sources);
+Prepared prepare(const Options& opt, std::shared_ptr<const FTableData> F, const SourceList& sources);
+inline Prepared prepare(const Options& opt, FTableData F, const SourceList& sources) {
+  return prepare(opt, std::make_shared<const FTableData>(std::move(F)), sources);
+}
 
 /// Re-derives the orientation table after crystal.a/b/c or the mosaic domains change.
 void build_orientation_table(Prepared& p);

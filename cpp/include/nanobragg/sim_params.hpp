@@ -1,8 +1,10 @@
-/// Turns a Prepared run into the SimParams<Real> the kernel reads, with the variable-length
-/// tables converted to Real and kept alive in KernelTables (host memory; the CUDA backend copies
-/// them to the device).
+/// Turns a Prepared run into the SimParams<Real> the kernel reads. The variable-length tables
+/// are converted to Real once into KernelTables (host memory; the CUDA backend copies them to the
+/// device), one fill function per table so a run object refreshes only the one that changed.
+/// The float64 kernel reads the structure-factor table of the Prepared run in place.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "nanobragg/core/params.hpp"
@@ -12,7 +14,8 @@ namespace nanobragg {
 
 template <typename Real>
 struct KernelTables {
-  std::vector<Real> source_dir, source_lambda, cells, cells_first, F;
+  std::vector<Real> source_dir, source_lambda, cells, cells_first;
+  std::vector<Real> F;  // float32 kernels only: the float64 kernel reads Prepared::F itself
 };
 
 template <typename Real>
@@ -35,15 +38,47 @@ Vec3<Real> to_real(const Vec3d& v) {
   return {Real(v.x), Real(v.y), Real(v.z)};
 }
 
-/// Fills tables from p and returns params pointing into them (and at mask, which may be null).
 template <typename Real>
-SimParams<Real> make_sim_params(const Prepared& p, KernelTables<Real>& tables, const std::uint16_t* mask) {
-  tables.source_dir = to_real<Real>(p.source_dir);
-  tables.source_lambda = to_real<Real>(p.source_lambda);
-  tables.cells = component_major<Real>(p.cells);
-  tables.cells_first = component_major<Real>(p.cells_first);
-  tables.F = to_real<Real>(p.F.values);
-  if (tables.F.empty()) tables.F.assign(1, Real(0));  // the branch-free lookup reads index 0
+void fill_source_tables(const Prepared& p, KernelTables<Real>& t) {
+  t.source_dir = to_real<Real>(p.source_dir);
+  t.source_lambda = to_real<Real>(p.source_lambda);
+}
+
+template <typename Real>
+void fill_orientation_tables(const Prepared& p, KernelTables<Real>& t) {
+  t.cells = component_major<Real>(p.cells);
+  t.cells_first = component_major<Real>(p.cells_first);
+}
+
+template <typename Real>
+void fill_structure_factor_table(const Prepared& p, KernelTables<Real>& t) {
+  if constexpr (std::is_same<Real, double>::value) {
+    t.F.clear();  // read in place
+  } else {
+    t.F = to_real<Real>(p.F->values);
+  }
+}
+
+/// The structure factors the kernel reads: the Prepared table itself in float64, the converted
+/// copy in float32, and one zero without a table (the branch-free lookup reads index 0).
+template <typename Real>
+const Real* structure_factor_values(const Prepared& p, const KernelTables<Real>& t) {
+  static const Real zero = Real(0);
+  if constexpr (std::is_same<Real, double>::value) {
+    return p.F->values.empty() ? &zero : p.F->values.data();
+  } else {
+    return t.F.empty() ? &zero : t.F.data();
+  }
+}
+
+/// Number of values structure_factor_values() points at.
+inline std::size_t structure_factor_count(const Prepared& p) {
+  return p.F->values.empty() ? 1 : p.F->values.size();
+}
+
+/// Params pointing into p, tables (filled by the fill_* functions) and mask (may be null).
+template <typename Real>
+SimParams<Real> sim_params(const Prepared& p, const KernelTables<Real>& tables, const std::uint16_t* mask) {
   const DetectorGeometry& g = p.det;
   const Sampling& s = p.sampling;
   const Crystal& cr = p.crystal;
@@ -73,18 +108,29 @@ SimParams<Real> make_sim_params(const Prepared& p, KernelTables<Real>& tables, c
   sp.lattice.fudge = Real(p.options.fudge);
   sp.lattice.a_star = to_real<Real>(cr.a_star), sp.lattice.b_star = to_real<Real>(cr.b_star);
   sp.lattice.c_star = to_real<Real>(cr.c_star);
+  const FTableData& t = *p.F;
   FTable<Real>& F = sp.F;
-  F.values = tables.F.data();
-  F.h_min = p.F.h_min, F.h_max = p.F.h_max, F.k_min = p.F.k_min, F.k_max = p.F.k_max;
-  F.l_min = p.F.l_min, F.l_max = p.F.l_max;
-  F.h_range = p.F.h_max - p.F.h_min + 1, F.k_range = p.F.k_max - p.F.k_min + 1, F.l_range = p.F.l_max - p.F.l_min + 1;
-  F.hkls = p.F.hkls;
+  F.values = structure_factor_values(p, tables);
+  F.h_min = t.h_min, F.h_max = t.h_max, F.k_min = t.k_min, F.k_max = t.k_max;
+  F.l_min = t.l_min, F.l_max = t.l_max;
+  F.h_range = t.h_max - t.h_min + 1, F.k_range = t.k_max - t.k_min + 1, F.l_range = t.l_max - t.l_min + 1;
+  F.hkls = t.hkls;
   F.default_F = Real(p.default_F);
   sp.interpolate = cr.interpolate;
   sp.exact_math = p.options.exact_math;
   sp.I_bg = Real(p.I_bg), sp.water_size = Real(p.options.water_size);
   sp.r_e_sqr = Real(7.94079248018965e-30), sp.fluence = Real(p.fluence), sp.steps = Real(s.steps);
   return sp;
+}
+
+/// Fills every table of tables from p and returns params pointing into them (tests and one-off
+/// evaluations; the run object, simulator.hpp, keeps its tables between renders instead).
+template <typename Real>
+SimParams<Real> make_sim_params(const Prepared& p, KernelTables<Real>& tables, const std::uint16_t* mask) {
+  fill_source_tables(p, tables);
+  fill_orientation_tables(p, tables);
+  fill_structure_factor_table(p, tables);
+  return sim_params(p, tables, mask);
 }
 
 }  // namespace nanobragg

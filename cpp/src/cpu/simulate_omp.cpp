@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nanobragg/core/kernel.hpp"
+#include "nanobragg/core/schedule.hpp"
 #include "nanobragg/cpu/simulate.hpp"
 
 #if defined(_OPENMP)
@@ -24,20 +25,6 @@
 namespace nanobragg::cpu {
 
 namespace {
-template <typename Real>
-bool is_rendered(const SimParams<Real>& p, int f, int s) {
-  if (f < p.roi_xmin || f > p.roi_xmax || s < p.roi_ymin || s > p.roi_ymax) return false;
-  return !(p.mask && p.mask[std::int64_t(s) * p.fpixels + f] == 0);
-}
-
-template <typename Real>
-std::int64_t first_rendered_pixel(const SimParams<Real>& p) {
-  for (int s = 0; s < p.spixels; ++s)
-    for (int f = 0; f < p.fpixels; ++f)
-      if (is_rendered(p, f, s)) return std::int64_t(s) * p.fpixels + f;
-  return -1;
-}
-
 struct RowResult {
   double omega_sum = 0;
   std::int64_t rendered = 0;

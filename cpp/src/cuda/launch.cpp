@@ -1,5 +1,5 @@
-/// Host side of the CUDA backend: device buffers for one prepared run, stream ordering, the
-/// two-pass render sequence and its statistics. Plain C++ against the CUDA runtime API, compiled by
+/// Host side of the CUDA backend: device mirrors of one run object's tables, kept in step with its
+/// revisions, stream ordering, the two-pass render sequence and its statistics. Plain C++ against the CUDA runtime API, compiled by
 /// the host compiler; the kernels and their launchers live in simulate.cu.
 #include <cuda_runtime.h>
 
@@ -10,8 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "nanobragg/core/schedule.hpp"  // for first_rendered_pixel
 #include "nanobragg/cuda/simulate.hpp"
-#include "nanobragg/sim_params.hpp"  // for make_sim_params, KernelTables
+#include "nanobragg/simulator.hpp"
 
 namespace nanobragg::cuda {
 
@@ -55,10 +56,18 @@ class DeviceBuffer {
   ~DeviceBuffer() {
     if (ptr_) cudaFree(ptr_);
   }
+  DeviceBuffer() = default;
   DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(o.bytes_) {}
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(DeviceBuffer&&) = delete;
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      if (ptr_) cudaFree(ptr_);
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      bytes_ = o.bytes_;
+    }
+    return *this;
+  }
   void* get() const { return ptr_; }
   std::size_t bytes() const { return bytes_; }
 
@@ -69,18 +78,53 @@ class DeviceBuffer {
 
 cudaStream_t to_stream(StreamHandle s) { return reinterpret_cast<cudaStream_t>(s); }
 
-/// First pixel in row-major order inside the ROI and not masked: the C's first evaluation, which
-/// alone sees the stale-phi orientation (cells_first). Same loop as the CPU scheduler.
-template <typename Real>
-std::int64_t first_rendered_pixel(const SimParams<Real>& p) {
-  for (int s = p.roi_ymin < 0 ? 0 : p.roi_ymin; s < p.spixels && s <= p.roi_ymax; ++s) {
-    for (int f = p.roi_xmin < 0 ? 0 : p.roi_xmin; f < p.fpixels && f <= p.roi_xmax; ++f) {
-      const std::int64_t idx = std::int64_t(s) * p.fpixels + f;
-      if (!(p.mask && p.mask[idx] == 0)) return idx;
+/// A device copy of one host table, refreshed when its revision changes; it reallocates only
+/// when the table grows.
+template <typename T>
+struct DeviceTable {
+  DeviceBuffer buffer;
+  std::uint64_t revision = 0;  // 0: never uploaded
+
+  const T* sync(const T* host, std::size_t n, std::uint64_t rev, cudaStream_t s) {
+    if (n == 0) return nullptr;
+    if (rev != revision) {
+      if (buffer.bytes() < n * sizeof(T)) buffer = DeviceBuffer(n * sizeof(T));
+      // Ordered on the render's stream, after any earlier render that read the old values.
+      check(cudaMemcpyAsync(buffer.get(), host, n * sizeof(T), cudaMemcpyHostToDevice, s), "cudaMemcpyAsync (tables)");
+      // The host table may change right after this call returns: finish the copy first.
+      check(cudaStreamSynchronize(s), "cudaStreamSynchronize (tables)");
+      revision = rev;
     }
+    return static_cast<const T*>(buffer.get());
   }
-  return -1;
-}
+};
+
+/// The device side of one precision: every table SimParams points at.
+template <typename Real>
+struct DeviceTables {
+  DeviceTable<Real> source_dir, source_lambda, cells, cells_first, F;
+  DeviceTable<std::uint16_t> mask;
+
+  std::size_t bytes() const {
+    return source_dir.buffer.bytes() + source_lambda.buffer.bytes() + cells.buffer.bytes() +
+           cells_first.buffer.bytes() + F.buffer.bytes() + mask.buffer.bytes();
+  }
+
+  /// sp (host pointers, from Simulator::params) with every pointer field replaced by its device
+  /// copy: keep this list in step with core/params.hpp.
+  SimParams<Real> to_device(SimParams<Real> sp, const Simulator& sim, cudaStream_t s) {
+    const std::size_t n_pixels = std::size_t(sp.fpixels) * std::size_t(sp.spixels);
+    const std::size_t n_orient = 9 * std::size_t(sp.phisteps) * std::size_t(sp.domains);
+    const std::uint64_t src = sim.sources_revision(), cel = sim.cells_revision();
+    sp.mask = mask.sync(sp.mask, sp.mask ? n_pixels : 0, sim.mask_revision(), s);
+    sp.source_dir = source_dir.sync(sp.source_dir, 3 * std::size_t(sp.n_sources), src, s);
+    sp.source_lambda = source_lambda.sync(sp.source_lambda, std::size_t(sp.n_sources), src, s);
+    sp.cells = cells.sync(sp.cells, n_orient, cel, s);
+    sp.cells_first = cells_first.sync(sp.cells_first, n_orient, cel, s);
+    sp.F.values = F.sync(sp.F.values, structure_factor_count(sim.prepared()), 1, s);  // the table never changes
+    return sp;
+  }
+};
 
 }  // namespace
 
@@ -107,15 +151,13 @@ std::string device_description(int device) {
 }
 
 struct DeviceSimulator::Impl {
+  Simulator* sim = nullptr;
   int device = 0;
   bool single = false;
-  bool interpolate = false;
   int fpixels = 0, spixels = 0;
-  std::int64_t first_pixel = -1;
-  SimParams<double> params_d{};  // pointers into device memory
-  SimParams<float> params_f{};
-  std::vector<DeviceBuffer> buffers;
-  std::size_t bytes = 0;
+  DeviceTables<double> tables_d;
+  DeviceTables<float> tables_f;
+  DeviceBuffer stats_buffer;
   detail::DeviceStats* stats_dev = nullptr;
   detail::DeviceStats* stats_host = nullptr;  // pinned, filled asynchronously after each render
   cudaEvent_t done = nullptr;                 // recorded after the latest render's statistics copy
@@ -137,43 +179,25 @@ struct DeviceSimulator::Impl {
       }
       if (producer_done) cudaEventDestroy(producer_done);
       if (stats_host) cudaFreeHost(stats_host);
-      buffers.clear();
+      tables_d = DeviceTables<double>{};
+      tables_f = DeviceTables<float>{};
+      stats_buffer = DeviceBuffer{};
     }
     if (have_previous && previous != device) cudaSetDevice(previous);
     cudaGetLastError();
   }
 
-  template <typename T>
-  const T* upload(const T* host, std::size_t n) {
-    if (!host || n == 0) return nullptr;
-    buffers.emplace_back(n * sizeof(T));
-    check(cudaMemcpy(buffers.back().get(), host, n * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy (tables)");
-    bytes += n * sizeof(T);
-    return static_cast<const T*>(buffers.back().get());
-  }
-
-  template <typename Real>
-  SimParams<Real> upload_run(const Prepared& p, const std::uint16_t* mask) {
-    KernelTables<Real> t;
-    SimParams<Real> sp = make_sim_params<Real>(p, t, mask);
-    first_pixel = first_rendered_pixel(sp);
-    // Every pointer field of SimParams is replaced by a device copy here (the host tables in t
-    // die with this function): keep this list in step with core/params.hpp.
-    const std::size_t n_pixels = std::size_t(sp.fpixels) * std::size_t(sp.spixels);
-    sp.mask = upload(mask, mask ? n_pixels : 0);
-    sp.source_dir = upload(t.source_dir.data(), t.source_dir.size());
-    sp.source_lambda = upload(t.source_lambda.data(), t.source_lambda.size());
-    sp.cells = upload(t.cells.data(), t.cells.size());
-    sp.cells_first = upload(t.cells_first.data(), t.cells_first.size());
-    sp.F.values = upload(t.F.data(), t.F.size());
-    return sp;
-  }
-
   template <typename Real, typename Out>
-  void enqueue(const SimParams<Real>& p, Out* out, cudaStream_t s) {
+  void enqueue(DeviceTables<Real>& tables, Out* out, cudaStream_t s) {
+    const SimParams<Real> host = sim->params<Real>();
+    if (host.fpixels != fpixels || host.spixels != spixels) {
+      throw std::invalid_argument("the run object's detector changed size since this DeviceSimulator was made");
+    }
+    const std::int64_t first_pixel = first_rendered_pixel(host);
+    const SimParams<Real> p = tables.to_device(host, *sim, s);
     detail::launch_render_pass<Real, Out>(p, out, first_pixel, stats_dev, 1, s);
     check(cudaGetLastError(), "render kernel launch (pass 1)");
-    if (interpolate) {
+    if (p.interpolate != 0) {
       // The kernel itself skips everything when no pixel switched interpolation off, so the
       // host never waits between the passes.
       detail::launch_render_pass<Real, Out>(p, out, first_pixel, stats_dev, 2, s);
@@ -182,8 +206,7 @@ struct DeviceSimulator::Impl {
   }
 };
 
-DeviceSimulator::DeviceSimulator(const Prepared& p, const std::uint16_t* mask, bool single, int device)
-    : impl_(std::make_unique<Impl>()) {
+DeviceSimulator::DeviceSimulator(Simulator& sim, bool single, int device) : impl_(std::make_unique<Impl>()) {
   const RuntimeStatus st = runtime_status();
   if (st.device_count <= 0) {
     throw std::runtime_error("CUDA backend: no usable CUDA device (" + st.error + ")");
@@ -193,26 +216,28 @@ DeviceSimulator::DeviceSimulator(const Prepared& p, const std::uint16_t* mask, b
     throw std::invalid_argument("CUDA device " + std::to_string(device) + " requested; " +
                                 std::to_string(st.device_count) + " visible");
   }
+  const Prepared& p = sim.prepared();
   if (p.det.fpixels <= 0 || p.det.spixels <= 0) throw std::invalid_argument("the detector has no pixels");
   Impl& m = *impl_;
+  m.sim = &sim;
   m.device = device;
   m.single = single;
   m.fpixels = p.det.fpixels;
   m.spixels = p.det.spixels;
   DeviceGuard guard(device);
-  if (single) {
-    m.params_f = m.upload_run<float>(p, mask);
-    m.interpolate = m.params_f.interpolate != 0;
-  } else {
-    m.params_d = m.upload_run<double>(p, mask);
-    m.interpolate = m.params_d.interpolate != 0;
-  }
-  m.buffers.emplace_back(sizeof(detail::DeviceStats));
-  m.stats_dev = static_cast<detail::DeviceStats*>(m.buffers.back().get());
+  m.stats_buffer = DeviceBuffer(sizeof(detail::DeviceStats));
+  m.stats_dev = static_cast<detail::DeviceStats*>(m.stats_buffer.get());
   check(cudaMallocHost(reinterpret_cast<void**>(&m.stats_host), sizeof(detail::DeviceStats)), "cudaMallocHost");
-  *m.stats_host = detail::DeviceStats{0.0, 0, detail::kNoSwitch};
+  *m.stats_host = detail::DeviceStats{0.0, 0, detail::kNoSwitch, {0, 0, 0}};
   check(cudaEventCreateWithFlags(&m.done, cudaEventDisableTiming), "cudaEventCreate");
   check(cudaEventCreateWithFlags(&m.producer_done, cudaEventDisableTiming), "cudaEventCreate");
+  // The tables go to the device now, so that device_bytes() reports them and a render only copies
+  // what changed since.
+  if (single) {
+    m.tables_f.to_device(sim.params<float>(), sim, nullptr);
+  } else {
+    m.tables_d.to_device(sim.params<double>(), sim, nullptr);
+  }
 }
 
 DeviceSimulator::~DeviceSimulator() = default;
@@ -243,9 +268,9 @@ void DeviceSimulator::render(Out* out, StreamHandle stream, StreamHandle produce
   check(cudaMemsetAsync(m.stats_dev, 0, sizeof(detail::DeviceStats), s), "cudaMemsetAsync");
   check(cudaMemsetAsync(&m.stats_dev->first_switch, 0xff, sizeof(m.stats_dev->first_switch), s), "cudaMemsetAsync");
   if (m.single) {
-    m.enqueue<float, Out>(m.params_f, out, s);
+    m.enqueue<float, Out>(m.tables_f, out, s);
   } else {
-    m.enqueue<double, Out>(m.params_d, out, s);
+    m.enqueue<double, Out>(m.tables_d, out, s);
   }
   check(cudaMemcpyAsync(m.stats_host, m.stats_dev, sizeof(detail::DeviceStats), cudaMemcpyDeviceToHost, s),
         "cudaMemcpyAsync (statistics)");
@@ -264,6 +289,7 @@ RenderStats DeviceSimulator::wait() {
   stats.omega_sum = m.stats_host->omega_sum;
   stats.rendered = std::int64_t(m.stats_host->rendered);
   stats.interpolation_switched_off = m.stats_host->first_switch != detail::kNoSwitch;
+  for (int i = 0; i < 3; ++i) stats.switch_hkl[i] = m.stats_host->switch_hkl[i];
   return stats;
 }
 
@@ -282,7 +308,7 @@ int DeviceSimulator::device() const { return impl_->device; }
 bool DeviceSimulator::single() const { return impl_->single; }
 int DeviceSimulator::fpixels() const { return impl_->fpixels; }
 int DeviceSimulator::spixels() const { return impl_->spixels; }
-std::size_t DeviceSimulator::device_bytes() const { return impl_->bytes; }
+std::size_t DeviceSimulator::device_bytes() const { return impl_->tables_d.bytes() + impl_->tables_f.bytes(); }
 
 template void DeviceSimulator::render<float>(float*, StreamHandle, StreamHandle);
 template void DeviceSimulator::render<double>(double*, StreamHandle, StreamHandle);

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "nanobragg/core/kernel.hpp"
+#include "nanobragg/core/schedule.hpp"
 #include "nanobragg/cuda/simulate.hpp"
 
 #ifndef NANOBRAGG_CUDA_REAL_DOUBLE
@@ -21,13 +22,6 @@ namespace nanobragg::cuda::detail {
 namespace {
 
 constexpr int kBlock = 128;  // threads per block; the kernel is register-heavy
-
-/// Inside the ROI and not masked off: the same test as the CPU scheduler.
-template <typename Real>
-__device__ inline bool is_rendered(const SimParams<Real>& p, int f, int s) {
-  if (f < p.roi_xmin || f > p.roi_xmax || s < p.roi_ymin || s > p.roi_ymax) return false;
-  return !(p.mask && p.mask[std::int64_t(s) * p.fpixels + f] == 0);
-}
 
 /// Adds each thread's (omega, count) to stats with one atomic per block.
 __device__ inline void block_accumulate(double omega, unsigned long long count, DeviceStats* stats) {
@@ -56,6 +50,8 @@ __device__ inline void block_accumulate(double omega, unsigned long long count, 
 /// evaluation, BEHAVIOUR.md Q8): pass 1 renders everything with p.interpolate and records, with
 /// atomicMin, the lowest pixel that switched it off; pass 2 re-renders every later pixel without
 /// interpolation. This is exactly what cpu::render() does, so both backends agree pixel by pixel.
+/// Pass 2 also evaluates the switching pixel once more, with interpolation, for the h, k, l of the
+/// warning the console prints (its value is stored already).
 template <typename Real, typename Out, bool kSecondPass>
 __global__ void __launch_bounds__(kBlock)
     render_kernel(const SimParams<Real> p, Out* __restrict__ out, std::int64_t first_pixel, DeviceStats* stats) {
@@ -64,9 +60,11 @@ __global__ void __launch_bounds__(kBlock)
   double omega = 0;
   unsigned long long count = 0;
   bool active = idx < n;
+  bool record_switch = false;  // pass 2: this thread re-evaluates the switching pixel
   if (kSecondPass && active) {
     const unsigned long long first_switch = stats->first_switch;  // written by pass 1 (same stream)
-    active = first_switch != kNoSwitch && static_cast<unsigned long long>(idx) > first_switch;
+    record_switch = first_switch != kNoSwitch && static_cast<unsigned long long>(idx) == first_switch;
+    active = first_switch != kNoSwitch && static_cast<unsigned long long>(idx) >= first_switch;
   }
   if (active) {
     const int f = int(idx % p.fpixels), s = int(idx / p.fpixels);
@@ -74,9 +72,14 @@ __global__ void __launch_bounds__(kBlock)
       out[idx] = Out(0);
     } else {
       // Same as the CPU: only the first rendered pixel of the render sees the stale-phi cells_first.
-      PixelState st{nullptr, idx == first_pixel, !kSecondPass && p.interpolate != 0, false, {0, 0, 0}, 0.0};
-      // Same as nanoBragg.c: the value is stored once, in the output precision.
-      out[idx] = Out(pixel_intensity(p, f, s, st));
+      const bool interpolate = (!kSecondPass || record_switch) && p.interpolate != 0;
+      PixelState st{nullptr, idx == first_pixel, interpolate, false, {0, 0, 0}, 0.0};
+      const Real v = pixel_intensity(p, f, s, st);
+      if (record_switch) {
+        for (int i = 0; i < 3; ++i) stats->switch_hkl[i] = st.switch_hkl[i];  // its value is stored already
+      } else {
+        out[idx] = Out(v);  // same as nanoBragg.c: the value is stored once, in the output precision
+      }
       omega = st.omega_sum;
       count = 1;
       if (!kSecondPass && st.switched_off) atomicMin(&stats->first_switch, static_cast<unsigned long long>(idx));

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include "nanobragg/io/errors.hpp"
@@ -53,24 +54,33 @@ FTableData read_hkl(const std::string& path, double default_F) {
     throw InputError("HKL file '" + path + "': " + std::to_string(v.size()) +
                      " numbers, not a multiple of 4 (h k l F per line)");
   }
-  const std::size_t n = v.size() / 4;
+  try {
+    return dense_table(v, default_F);
+  } catch (const std::invalid_argument& e) {
+    throw InputError("HKL file '" + path + "': " + e.what());
+  }
+}
+
+FTableData dense_table(const std::vector<double>& rows, double default_F) {
+  if (rows.empty()) throw std::invalid_argument("no reflections");
+  if (rows.size() % 4 != 0) throw std::invalid_argument("h, k, l and F must come 4 values per reflection");
+  const std::size_t n = rows.size() / 4;
   long lo[3] = {std::numeric_limits<long>::max(), std::numeric_limits<long>::max(), std::numeric_limits<long>::max()};
   long hi[3] = {std::numeric_limits<long>::min(), std::numeric_limits<long>::min(), std::numeric_limits<long>::min()};
   for (std::size_t r = 0; r < n; ++r) {
     for (int a = 0; a < 3; ++a) {
-      const double x = v[4 * r + a];
-      if (x != std::round(x) || std::fabs(x) > 1e6) {
-        throw InputError("HKL file '" + path + "': Miller indices must be integers");
-      }
+      const double x = rows[4 * r + a];
+      if (!(x == std::round(x)) || std::fabs(x) > 1e6) throw std::invalid_argument("Miller indices must be integers");
       lo[a] = std::min(lo[a], long(x));
       hi[a] = std::max(hi[a], long(x));
     }
+    if (!std::isfinite(rows[4 * r + 3])) throw std::invalid_argument("F contains non-finite values");
   }
   const long rh = hi[0] - lo[0] + 1, rk = hi[1] - lo[1] + 1, rl = hi[2] - lo[2] + 1;
   const double cells = double(rh + 1) * double(rk + 1) * double(rl + 1);
   if (cells > 2.5e8) {
-    throw InputError("HKL file '" + path + "': index ranges " + std::to_string(rh) + " x " + std::to_string(rk) +
-                     " x " + std::to_string(rl) + " are too large for a dense table");
+    throw std::invalid_argument("index ranges " + std::to_string(rh) + " x " + std::to_string(rk) + " x " +
+                                std::to_string(rl) + " are too large for a dense table");
   }
   FTableData t;
   t.h_min = int(lo[0]), t.h_max = int(hi[0]), t.k_min = int(lo[1]), t.k_max = int(hi[1]);
@@ -86,7 +96,7 @@ FTableData read_hkl(const std::string& path, double default_F) {
   }
   // Later entries overwrite earlier ones, as the C's second pass does.
   for (std::size_t r = 0; r < n; ++r) {
-    at(long(v[4 * r]) - lo[0], long(v[4 * r + 1]) - lo[1], long(v[4 * r + 2]) - lo[2]) = v[4 * r + 3];
+    at(long(rows[4 * r]) - lo[0], long(rows[4 * r + 1]) - lo[1], long(rows[4 * r + 2]) - lo[2]) = rows[4 * r + 3];
   }
   t.hkls = std::int64_t(n);
   return t;

@@ -20,6 +20,7 @@ void build_sources(Prepared& p, const SourceList& list) {
   const Vec3d beam = p.det.beam;
   const double lambda0 = p.options.lambda0;
   p.source_dir.clear(), p.source_lambda.clear(), p.source_raw_xyz.clear(), p.source_raw_weight.clear();
+  p.record.divergence.clear(), p.record.dispersion_lambdas.clear();
   const std::size_t n_file = list.lambda.size();
   if (n_file > 0) {
     p.sampling.divsteps = -1;  // as printed by the C: the divergence grid is never counted
@@ -48,12 +49,16 @@ void build_sources(Prepared& p, const SourceList& list) {
       for (int j = 0; j < s.vdivsteps; ++j)
         if (kept(s.hdivstep * i - s.hdivrange / 2.0, s.vdivstep * j - s.vdivrange / 2.0)) ++divsteps;
     p.sampling.divsteps = divsteps;
+    for (int k = 0; k < s.dispsteps; ++k) {
+      p.record.dispersion_lambdas.push_back(lambda0 * (1.0 + s.dispstep * k - s.dispersion / 2.0));
+    }
     const double weight = 1.0 / (divsteps * s.dispsteps);
     for (int i = 0; i < s.hdivsteps; ++i) {
       for (int j = 0; j < s.vdivsteps; ++j) {
         const double hdiv = s.hdivstep * i - s.hdivrange / 2.0;
         const double vdiv = s.vdivstep * j - s.vdivrange / 2.0;
         if (!kept(hdiv, vdiv)) continue;
+        p.record.divergence.insert(p.record.divergence.end(), {hdiv, vdiv});
         const Vec3d v = {-kSourceDistance * beam.x, -kSourceDistance * beam.y, -kSourceDistance * beam.z};
         const Vec3d dir = rotate_axis(rotate_axis(v, p.det.polar, vdiv), p.det.vert, hdiv);
         for (int k = 0; k < s.dispsteps; ++k) {
@@ -154,12 +159,15 @@ void resolve_oversample(Prepared& p) {
   int oversample = p.options.oversample;
   if (oversample <= 0) oversample = recommended;
   p.sampling.recommended_oversample = recommended;
+  p.record.auto_oversample = p.options.oversample <= 0;
+  p.record.xtal_max = xtal_max;
+  p.record.reciprocal_pixel_size = reciprocal_pixel_size;
   p.sampling.oversample = oversample;
   const long n_sources = long(p.source_lambda.size());
   p.sampling.steps = n_sources * p.sampling.mosaic_domains * p.sampling.phisteps * long(oversample) * oversample;
 }
 
-Prepared prepare(const Options& opt_in, FTableData F, const SourceList& sources) {
+Prepared prepare(const Options& opt_in, std::shared_ptr<const FTableData> F, const SourceList& sources) {
   Prepared p;
   p.options = opt_in;
   Options& opt = p.options;
@@ -178,10 +186,11 @@ Prepared prepare(const Options& opt_in, FTableData F, const SourceList& sources)
   p.sampling = resolve_sampling(opt, p.warnings);
 
   const int interpolate = auto_interpolate(opt);
+  p.record.auto_interpolation = opt.interpolate > 1 ? interpolate : -1;
   p.crystal = build_crystal(opt, p.rng, p.warnings);
-  p.F = std::move(F);
+  p.F = F ? std::move(F) : std::make_shared<const FTableData>();
   p.default_F = opt.default_F;
-  p.crystal.interpolate = p.F.hkls == 0 ? 0 : interpolate;  // nothing to interpolate without a table
+  p.crystal.interpolate = p.F->hkls == 0 ? 0 : interpolate;  // nothing to interpolate without a table
 
   build_sources(p, sources);
   build_mosaic_domains(p, p.rng);

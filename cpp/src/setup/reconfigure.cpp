@@ -20,16 +20,18 @@ void reconfigure_crystal(Prepared& p, const Options& opt_in) {
   const int interpolate = auto_interpolate(opt);
   RandomState rng;
   Crystal crystal = build_crystal(opt, rng, warnings);
-  crystal.interpolate = p.F.hkls == 0 ? 0 : interpolate;
+  crystal.interpolate = p.F->hkls == 0 ? 0 : interpolate;
 
   Options old_options = std::move(p.options);
   Sampling old_sampling = p.sampling;
   Crystal old_crystal = p.crystal;
+  const SetupRecord old_record = p.record;
   try {
     p.options = opt;
     p.default_F = opt.default_F;
     p.sampling = sampling;
     p.crystal = crystal;
+    p.record.auto_interpolation = opt.interpolate > 1 ? interpolate : -1;
     std::vector<double> umats, cells, cells_first;
     umats.swap(p.mosaic_umats), cells.swap(p.cells), cells_first.swap(p.cells_first);
     try {
@@ -44,6 +46,7 @@ void reconfigure_crystal(Prepared& p, const Options& opt_in) {
     p.options = std::move(old_options);
     p.sampling = old_sampling;
     p.crystal = old_crystal;
+    p.record = old_record;
     p.default_F = p.options.default_F;
     throw;
   }
@@ -69,6 +72,7 @@ void set_crystal_orientation(Prepared& p, const Vec3d& a_m, const Vec3d& b_m, co
 
   const Crystal old_crystal = p.crystal;
   const Sampling old_sampling = p.sampling;
+  const SetupRecord old_record = p.record;
   p.crystal = cr;
   try {
     resolve_oversample(p);
@@ -76,6 +80,7 @@ void set_crystal_orientation(Prepared& p, const Vec3d& a_m, const Vec3d& b_m, co
   } catch (...) {
     p.crystal = old_crystal;
     p.sampling = old_sampling;
+    p.record = old_record;
     throw;
   }
 }

@@ -4,17 +4,9 @@
 #include <cstdint>
 
 #include "nanobragg/core/params.hpp"
+#include "nanobragg/core/schedule.hpp"  // for RenderStats
 
 namespace nanobragg::cpu {
-
-/// Figures of a render that the console summary reports.
-struct RenderStats {
-  double omega_sum = 0;          // sum of per-evaluation solid angles (divide by steps)
-  std::int64_t rendered = 0;     // pixels computed
-  bool interpolation_switched_off = false;
-  double switch_hkl[3] = {0, 0, 0};  // h, k, l of the evaluation that switched it off
-  bool cancelled = false;
-};
 
 /// Controls a caller may share with a running render (both may be null).
 struct RenderControl {

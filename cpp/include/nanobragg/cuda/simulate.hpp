@@ -1,13 +1,17 @@
-/// CUDA entry points: DeviceSimulator keeps one run's pixel-independent tables in device memory
-/// and renders whole images into caller-owned device arrays. Includes no CUDA header, so the
-/// bindings and any other host code compile with the host compiler alone.
+/// CUDA entry points: DeviceSimulator mirrors one run object's (simulator.hpp) pixel-independent
+/// tables in device memory and renders whole images into caller-owned device arrays. Includes no
+/// CUDA header, so the bindings and any other host code compile with the host compiler alone.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "nanobragg/core/params.hpp"  // for SimParams (detail launchers)
-#include "nanobragg/setup.hpp"        // for Prepared
+#include "nanobragg/core/params.hpp"    // for SimParams (detail launchers)
+#include "nanobragg/core/schedule.hpp"  // for RenderStats
+
+namespace nanobragg {
+class Simulator;  // simulator.hpp
+}
 
 namespace nanobragg::cuda {
 
@@ -29,24 +33,19 @@ RuntimeStatus runtime_status();
 /// Name and compute capability ("NVIDIA H100 80GB HBM3 (sm_90)") of a device; throws std::runtime_error.
 std::string device_description(int device);
 
-/// Figures of a render that the console summary reports (same meaning as cpu::RenderStats).
-struct RenderStats {
-  double omega_sum = 0;       // sum of per-evaluation solid angles (divide by steps)
-  std::int64_t rendered = 0;  // pixels computed
-  bool interpolation_switched_off = false;
-};
-
-/// One prepared run on one device. The constructor copies everything that does not depend on
-/// the pixel (sources, orientation tables, F table, mask) to the device once; render() then only
-/// launches kernels, so a simulator is reused for many images. Methods make the simulator's device
-/// current for their duration and restore the caller's current device afterwards.
-/// One render at a time per simulator: the statistics buffer is shared by its renders.
+/// One run object on one device. The F table and the mask are copied to the device once; the
+/// source and orientation tables are copied again only when the run object's revision of them
+/// changed (after Simulator::update), checked at every render, so a DeviceSimulator never renders
+/// a stale state. The run object must outlive it. Methods make the simulator's device current for
+/// their duration and restore the caller's current device afterwards. One render at a time per
+/// simulator: the statistics buffer is shared by its renders. Progress counting, cancellation and
+/// thread counts do not apply on the GPU (a render runs to its end).
 class DeviceSimulator {
  public:
-  /// mask: fpixels*spixels host values (0 = skip), or null. single: float32 kernel, else float64.
-  /// device < 0: the calling thread's current device. Throws std::runtime_error when no device
-  /// is usable (no driver, no GPU) and std::invalid_argument on bad arguments.
-  DeviceSimulator(const Prepared& p, const std::uint16_t* mask, bool single, int device = -1);
+  /// single: float32 kernel, else float64. device < 0: the calling thread's current device.
+  /// Throws std::runtime_error when no device is usable (no driver, no GPU) and
+  /// std::invalid_argument on bad arguments.
+  DeviceSimulator(Simulator& sim, bool single, int device = -1);
   ~DeviceSimulator();
   DeviceSimulator(const DeviceSimulator&) = delete;
   DeviceSimulator& operator=(const DeviceSimulator&) = delete;
@@ -85,12 +84,14 @@ struct DeviceStats {
   double omega_sum;
   unsigned long long rendered;
   unsigned long long first_switch;  // lowest pixel index that switched interpolation off
+  double switch_hkl[3];             // h, k, l of that pixel's switching evaluation (pass 2)
 };
 constexpr unsigned long long kNoSwitch = ~0ull;
 
 /// Enqueue one pass of the render kernel (defined in simulate.cu, next to the kernel, because RDC
 /// is off). Pass 1 renders every pixel with p.interpolate and records statistics; pass 2
-/// re-renders, with interpolation off, every pixel after stats->first_switch (none if kNoSwitch).
+/// re-renders, with interpolation off, every pixel after stats->first_switch (none if kNoSwitch)
+/// and records the h, k, l at which that pixel switched.
 template <typename Real, typename Out>
 void launch_render_pass(const SimParams<Real>& p, Out* out, std::int64_t first_pixel, DeviceStats* stats,
                         int pass, void* stream);

@@ -2,6 +2,7 @@
 /// Fdump cache nanoBragg writes beside it (L2104-L2139). Host only.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "nanobragg/options.hpp"  // for FTableData
 
@@ -11,6 +12,11 @@ namespace nanobragg {
 /// padding planes hold 0). Throws InputError for unreadable, non-numeric, non-integer-index,
 /// non-finite or empty files, or a column count that is not 4 per reflection.
 FTableData read_hkl(const std::string& path, double default_F);
+
+/// The padded dense table of reflections given as h, k, l, F per row (4 values each, later rows
+/// overwrite earlier ones); unlisted cells inside the box hold default_F. Throws
+/// std::invalid_argument for no rows, non-integer indices, non-finite F or a table too large.
+FTableData dense_table(const std::vector<double>& rows, double default_F);
 
 /// Writes the Fdump cache: "h_min h_max k_min k_max l_min l_max\n\f" then native doubles, l fastest.
 void write_fdump(const std::string& path, const FTableData& table);
