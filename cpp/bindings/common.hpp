@@ -10,6 +10,7 @@ void add_setup(py::module_& m);
 void add_simulator(py::module_& m);
 void add_random(py::module_& m);
 void add_io(py::module_& m);
+void add_amorphous(py::module_& m);
 void add_noisify(py::module_& m);
 
 }  // namespace nanobragg::bindings

@@ -24,5 +24,6 @@ PYBIND11_MODULE(_core, m) {
   nb::add_io(m);
   nb::add_simulator(m);
   nb::add_random(m);
+  nb::add_amorphous(m);
   nb::add_noisify(m);
 }

@@ -21,6 +21,7 @@ USAGE = """usage: nanobragg-ext -mat auto.mat -hkl Fs.hkl [options]   (the optio
        nanobragg-ext demo   render the built-in default case (1024x1024 still of a cubic crystal)
        nanobragg-ext info   version, SIMD level, OpenMP threads, CUDA/GPU state, optional packages
        nanobragg-ext hkl IN.mtz OUT.hkl   a P1 HKL file (-hkl format) from MTZ/mmCIF (needs gemmi)
+       nanobragg-ext nonbragg -stol water [options]   amorphous scattering (the options of nonBragg)
        nanobragg-ext noisify <noisify's options>   detector effects (PSF, noise, gain, adc) on a float image
        nanobragg-ext dataset <options> --sweep START WIDTH FRAMES | --stills N --seed S  --out file.h5
                             a whole dataset to NeXus/NXmx HDF5 (see nanobragg-ext dataset -h)
@@ -183,6 +184,18 @@ def cmd_demo(argv: List[str]) -> int:
     return run(DEMO_ARGS + argv)
 
 
+def cmd_nonbragg(argv: List[str]) -> int:
+    from .nonbragg import main as nonbragg_main
+
+    return nonbragg_main(argv)
+
+
+def cmd_compose(argv: List[str]) -> int:
+    from .compose import main as compose_main
+
+    return compose_main(argv)
+
+
 def cmd_noisify(argv: List[str]) -> int:
     from .noisify.command import main as noisify_main
 
@@ -214,6 +227,8 @@ SUBCOMMANDS = {
     "noisify": (cmd_noisify, "detector effects on a float image, a drop-in for noisify (see README \"noisify\")"),
     "demo": (cmd_demo, "render the built-in default case (a 1024x1024 still of a cubic crystal)"),
     "help": (cmd_help, "the option reference (help OPTION: the entries that token fires)"),
+    "nonbragg": (cmd_nonbragg, "amorphous background (water, air, ice ...) with nonBragg's options"),
+    "compose": (cmd_compose, "Bragg render + backgrounds + detector chain in one run (see README \"nonbragg\")"),
 }
 
 

@@ -1,0 +1,336 @@
+/// The per-pixel physics of nonBragg.c (L1410-L1545, NONBRAGG.md section 8): scattering of an
+/// amorphous sample from a structure-factor table F(sin(theta)/lambda), summed over sub-pixels and
+/// sources with solid angle, polarization and source weights. Host and device code.
+#pragma once
+#include <cstdint>
+#include "hd.hpp"
+#include "polarization.hpp"     // for polarization_factor
+#include "structure_factor.hpp" // for polint
+#include "vec3.hpp"
+
+namespace nanobragg {
+
+/// The padded table of the C: entries 0, 1 and n-2, n-1 are the +-1e98/1e99 sentinels, stol in
+/// 1/m. monotonic: the stol column never decreases (then a look-up needs no history, see below).
+template <typename Real>
+struct StolTable {
+  const Real* stol;
+  const Real* F;
+  int n;
+  int monotonic;
+  // A starting guess for look-ups on a monotonic table: bucket b of width 1/bucket_scale from
+  // bucket_origin holds the last entry <= its lower edge (only a guess: the walk checks it).
+  const int* bucket;
+  int buckets;
+  Real bucket_origin, bucket_scale;
+};
+
+/// nonBragg.c's look-up walk (L1506-L1507): `nearest` persists from one evaluation to the next.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int walk_nearest(const StolTable<Real>& t, Real stol, int nearest) {
+  while (stol > t.stol[nearest] && nearest <= t.n) ++nearest;
+  while (stol < t.stol[nearest] && nearest >= 2) --nearest;
+  return nearest;
+}
+
+/// The last entry <= stol, walking from hint (any index; the previous answer is a good one); the
+/// sentinels stop the walk at 1 and n-3. Not for a NaN stol.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int last_at_or_below(const StolTable<Real>& t, Real stol, int hint) {
+  int i = hint < 1 ? 1 : (hint > t.n - 3 ? t.n - 3 : hint);
+  while (t.stol[i + 1] <= stol) ++i;
+  while (t.stol[i] > stol) --i;
+  return i;
+}
+
+/// A starting index for last_at_or_below (the bucket of stol, else the previous answer).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int bucket_guess(const StolTable<Real>& t, Real stol, int previous) {
+  if (t.buckets <= 0) return previous;
+  const Real b = (stol - t.bucket_origin) * t.bucket_scale;
+  if (!(b >= Real(0))) return 1;
+  return b < Real(t.buckets) ? t.bucket[int(b)] : t.n - 3;
+}
+
+/// The walk's result on a non-decreasing table, computed without the walk's history. With
+/// lo..hi the run of entries equal to stol, the walk ends at hi when there is none, else at
+/// `previous` clamped to [lo, hi]; a NaN stol leaves it at `previous`. determined: the result
+/// did not depend on previous. hint: where to start looking (updated).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int monotonic_nearest(const StolTable<Real>& t, Real stol, int previous,
+                                                         int& hint, bool& determined) {
+  determined = false;
+  if (!(stol == stol)) return previous;
+  const int hi = last_at_or_below(t, stol, bucket_guess(t, stol, hint));
+  hint = hi;
+  if (t.stol[hi] != stol) {
+    determined = true;
+    return hi;
+  }
+  int lo = hi;
+  while (lo > 1 && t.stol[lo - 1] == stol) --lo;
+  return previous < lo ? lo : (previous > hi ? hi : previous);
+}
+
+/// F at stol: 4-point Lagrange through entries nearest-1 .. nearest+2 (the C's "cubic spline").
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real table_F(const StolTable<Real>& t, int nearest, Real stol) {
+  return polint(t.stol + nearest - 1, t.F + nearest - 1, stol);
+}
+
+/// Everything the amorphous kernel reads; trivially copyable (goes to a kernel by value).
+template <typename Real>
+struct AmorphousParams {
+  int fpixels, spixels;
+  int roi_xmin, roi_xmax, roi_ymin, roi_ymax;  // inclusive, as the C
+  Real pixel_size, subpixel_size;
+  int oversample;
+  Vec3<Real> fdet, sdet, odet, pix0, beam;
+  Real distance, close_distance;
+  int curved_detector, point_pixel;
+  int nopolar;
+  Real kahn;
+  Vec3<Real> polar_axis;  // as every call of polarization_factor sees it (re-normalized once)
+  int n_sources;
+  const Real* source_dir;     // 3 per source: unit vector from the sample towards the source
+  const Real* source_pol_dir; // 3 per source: the incident direction as polarization_factor
+                              // re-normalizes it (unit(-source_dir)), for the K = 0 factor
+  const Real* source_lambda;  // m
+  const Real* source_weight;  // the C uses them (B10)
+  StolTable<Real> table;
+  int corrected;  // 1: stateless look-up (order independent), 0: the C's persistent walk
+  int Fmap;       // store the last F instead of the intensity
+  Real r_e_sqr, fluence, molecules, steps;
+};
+
+/// What one pixel leaves behind: the value to store and the last evaluation's terms (the -img
+/// extraction and -printout read them).
+template <typename Real>
+struct AmorphousPixel {
+  Real value;  // photons (or F with -Fmap)
+  Real I;      // unscaled sum
+  Real F, stol, polar, omega;
+  Real omega_sum;  // over the sub-pixels (the C's console total)
+  int nearest;
+};
+
+/// The walk state carried from one evaluation to the next in the C's raster order. known: the
+/// state is the C's (from the start of the image, or after a look-up that did not depend on it);
+/// unknown_used: a look-up depended on a state that was not known (the pixel must be rendered
+/// again once the state coming in is known).
+struct WalkState {
+  int nearest;
+  int known;
+  int unknown_used;
+  int hint;  // the last answer of the look-up (a starting point only)
+};
+
+/// The direction-independent part of one sub-pixel: its position (curved detector included).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const AmorphousParams<Real>& p, int fpixel,
+                                                                int spixel, int subF, int subS) {
+  const Real Fdet = p.subpixel_size * (fpixel * p.oversample + subF) + p.subpixel_size / Real(2);
+  const Real Sdet = p.subpixel_size * (spixel * p.oversample + subS) + p.subpixel_size / Real(2);
+  const Real Odet = Real(0);  // one sensor layer of zero thickness
+  Vec3<Real> pos = {Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x,
+                    Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y,
+                    Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z};
+  if (p.curved_detector) {
+    const Vec3<Real> v = {p.distance * p.beam.x, p.distance * p.beam.y, p.distance * p.beam.z};
+    const Vec3<Real> nv = rotate_axis(v, p.sdet, pos.y / p.distance);
+    pos = rotate_axis(nv, p.fdet, pos.z / p.distance);
+  }
+  return pos;
+}
+
+/// One pixel in the C's order; walk: the look-up state, updated as the C updates it.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const AmorphousParams<Real>& p, int fpixel,
+                                                                        int spixel, WalkState& walk) {
+  AmorphousPixel<Real> r{};
+  Real Ibg = Real(0);
+  Real F = Real(0), stol = Real(0), polar = Real(1), omega = Real(0), omega_sum = Real(0);
+  Vec3<Real> axis = p.polar_axis;
+  for (int subS = 0; subS < p.oversample; ++subS) {
+    for (int subF = 0; subF < p.oversample; ++subF) {
+      Vec3<Real> diffracted = subpixel_position(p, fpixel, spixel, subF, subS);
+      const Real airpath = unitize(diffracted);
+      omega = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+      if (p.point_pixel) omega = Real(1) / airpath / airpath;
+      omega_sum += omega;
+      for (int source = 0; source < p.n_sources; ++source) {
+        Vec3<Real> incident = {-p.source_dir[3 * source], -p.source_dir[3 * source + 1],
+                               -p.source_dir[3 * source + 2]};
+        const Real lambda = p.source_lambda[source];
+        const Vec3<Real> q = {(diffracted.x - incident.x) / lambda, (diffracted.y - incident.y) / lambda,
+                              (diffracted.z - incident.z) / lambda};
+        stol = Real(0.5) * magnitude(q);
+        if (p.corrected) {
+          walk.nearest = stol == stol ? last_at_or_below(p.table, stol, bucket_guess(p.table, stol, walk.hint)) : 1;
+          walk.hint = walk.nearest;
+        } else if (p.table.monotonic) {
+          bool determined = false;
+          walk.nearest = monotonic_nearest(p.table, stol, walk.nearest, walk.hint, determined);
+          if (determined) walk.known = 1;
+          else if (!walk.known) walk.unknown_used = 1;
+        } else {
+          walk.nearest = walk_nearest(p.table, stol, walk.nearest);
+        }
+        F = table_F(p.table, walk.nearest, stol);
+        const Real sign = F < Real(0) ? Real(-1) : Real(1);
+        if (p.nopolar) {
+          polar = Real(1);
+        } else if (p.kahn == Real(0)) {
+          // polarization_factor with K = 0: no angle, and the axis is not read.
+          const Vec3<Real> pol_incident = {p.source_pol_dir[3 * source], p.source_pol_dir[3 * source + 1],
+                                           p.source_pol_dir[3 * source + 2]};
+          polar = unpolarized_factor(pol_incident, diffracted);
+        } else {
+          polar = polarization_factor(p.kahn, incident, diffracted, axis);
+        }
+        Ibg += sign * F * F * polar * omega * p.source_weight[source] * Real(1);
+      }
+    }
+  }
+  r.I = Ibg;
+  r.value = Ibg * p.r_e_sqr * p.fluence * p.molecules / p.steps;
+  if (p.Fmap) r.value = F;
+  r.F = F, r.stol = stol, r.polar = polar, r.omega = omega, r.omega_sum = omega_sum;
+  r.nearest = walk.nearest;
+  return r;
+}
+
+/// polint() on four points given as values (no arrays, so a loop over lanes vectorizes); the
+/// same operations in the same order.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real polint4(Real x0, Real x1, Real x2, Real x3, Real y0, Real y1, Real y2,
+                                                Real y3, Real x) {
+  const Real t0 = (x - x1) * (x - x2) * (x - x3) * y0 / ((x0 - x1) * (x0 - x2) * (x0 - x3));
+  const Real t1 = (x - x0) * (x - x2) * (x - x3) * y1 / ((x1 - x0) * (x1 - x2) * (x1 - x3));
+  const Real t2 = (x - x0) * (x - x1) * (x - x3) * y2 / ((x2 - x0) * (x2 - x1) * (x2 - x3));
+  const Real t3 = (x - x0) * (x - x1) * (x - x2) * y3 / ((x3 - x0) * (x3 - x1) * (x3 - x2));
+  return t0 + t1 + t2 + t3;
+}
+
+/// unitize() on components (for lanes): v / |v|, a zero vector stays zero; returns |v|.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unitize3(Real& x, Real& y, Real& z) {
+  const Real mag = sqrt(x * x + y * y + z * z);
+  const bool ok = mag != Real(0);
+  x = ok ? x / mag : Real(0), y = ok ? y / mag : Real(0), z = ok ? z / mag : Real(0);
+  return mag;
+}
+
+/// kLanes adjacent pixels of one row at once, every one in the ROI: amorphous_pixel's arithmetic
+/// per lane, written on components so the host compiler runs the lanes in SIMD registers (the
+/// look-up, a curved detector and a Kahn factor other than 0 stay scalar). For a monotonic table
+/// or -corrected only. Returns false, with out untouched, when a look-up tied with a table point
+/// (its result then depends on the walk state: the caller renders the lanes one by one instead).
+/// walk: updated as amorphous_pixel would.
+template <int kLanes, typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Real>& p, int f0, int spixel,
+                                                        WalkState& walk, AmorphousPixel<Real>* out) {
+  Real I[kLanes], F[kLanes], stol[kLanes], polar[kLanes], omega[kLanes], omega_sum[kLanes];
+  Real dx[kLanes], dy[kLanes], dz[kLanes];
+  Real x0[kLanes], x1[kLanes], x2[kLanes], x3[kLanes], y0[kLanes], y1[kLanes], y2[kLanes], y3[kLanes];
+  int idx[kLanes];
+  int hint = walk.hint;
+  for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0), F[w] = Real(0), polar[w] = Real(1);
+  const Real sub = p.subpixel_size;
+  for (int subS = 0; subS < p.oversample; ++subS) {
+    for (int subF = 0; subF < p.oversample; ++subF) {
+      if (p.curved_detector) {
+        for (int w = 0; w < kLanes; ++w) {
+          const Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
+          dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+        }
+      } else {
+        const Real Sdet = sub * (spixel * p.oversample + subS) + sub / Real(2);
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          // subpixel_position() of a flat detector (Odet = 0 is added as the C adds it).
+          const Real Fdet = sub * ((f0 + w) * p.oversample + subF) + sub / Real(2);
+          const Real Odet = Real(0);
+          dx[w] = Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x;
+          dy[w] = Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y;
+          dz[w] = Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z;
+        }
+      }
+      NANOBRAGG_SIMD
+      for (int w = 0; w < kLanes; ++w) {
+        const Real airpath = unitize3(dx[w], dy[w], dz[w]);
+        Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+        if (p.point_pixel) om = Real(1) / airpath / airpath;
+        omega[w] = om;
+        omega_sum[w] += om;
+      }
+      for (int source = 0; source < p.n_sources; ++source) {
+        const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
+        const Real iz = -p.source_dir[3 * source + 2];
+        const Real lambda = p.source_lambda[source];
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          const Real qx = (dx[w] - ix) / lambda, qy = (dy[w] - iy) / lambda, qz = (dz[w] - iz) / lambda;
+          stol[w] = Real(0.5) * sqrt(qx * qx + qy * qy + qz * qz);
+        }
+        for (int w = 0; w < kLanes; ++w) {
+          if (!(stol[w] == stol[w])) return false;
+          hint = last_at_or_below(p.table, stol[w], bucket_guess(p.table, stol[w], hint));
+          if (!p.corrected && p.table.stol[hint] == stol[w]) return false;
+          idx[w] = hint;
+          const Real* xs = p.table.stol + hint - 1;
+          const Real* ys = p.table.F + hint - 1;
+          x0[w] = xs[0], x1[w] = xs[1], x2[w] = xs[2], x3[w] = xs[3];
+          y0[w] = ys[0], y1[w] = ys[1], y2[w] = ys[2], y3[w] = ys[3];
+        }
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          F[w] = polint4(x0[w], x1[w], x2[w], x3[w], y0[w], y1[w], y2[w], y3[w], stol[w]);
+        }
+        if (p.nopolar) {
+          for (int w = 0; w < kLanes; ++w) polar[w] = Real(1);
+        } else if (p.kahn == Real(0)) {
+          // unpolarized_factor(): re-normalizes the diffracted direction in place.
+          const Real px = p.source_pol_dir[3 * source], py = p.source_pol_dir[3 * source + 1];
+          const Real pz = p.source_pol_dir[3 * source + 2];
+          NANOBRAGG_SIMD
+          for (int w = 0; w < kLanes; ++w) {
+            unitize3(dx[w], dy[w], dz[w]);
+            const Real c = px * dx[w] + py * dy[w] + pz * dz[w];
+            polar[w] = Real(0.5) * (Real(1) + c * c);
+          }
+        } else {
+          for (int w = 0; w < kLanes; ++w) {
+            Vec3<Real> incident = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = p.polar_axis;
+            polar[w] = polarization_factor(p.kahn, incident, d, axis);
+            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+          }
+        }
+        const Real weight = p.source_weight[source];
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          const Real sign = F[w] < Real(0) ? Real(-1) : Real(1);
+          I[w] += sign * F[w] * F[w] * polar[w] * omega[w] * weight * Real(1);
+        }
+      }
+    }
+  }
+  for (int w = 0; w < kLanes; ++w) {
+    AmorphousPixel<Real>& r = out[w];
+    r.I = I[w];
+    r.value = p.Fmap ? F[w] : I[w] * p.r_e_sqr * p.fluence * p.molecules / p.steps;
+    r.F = F[w], r.stol = stol[w], r.polar = polar[w], r.omega = omega[w], r.omega_sum = omega_sum[w];
+    r.nearest = idx[w];
+  }
+  walk.hint = hint;
+  if (p.n_sources > 0) walk.nearest = idx[kLanes - 1], walk.known = 1;
+  return true;
+}
+
+/// Whether the C renders pixel (f, s).
+template <typename Real>
+NANOBRAGG_HD inline bool amorphous_in_roi(const AmorphousParams<Real>& p, int f, int s) {
+  return !(f < p.roi_xmin || f > p.roi_xmax || s < p.roi_ymin || s > p.roi_ymax);
+}
+
+}  // namespace nanobragg

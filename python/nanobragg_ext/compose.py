@@ -1,0 +1,128 @@
+"""``nanobragg-ext compose``: a Bragg render, amorphous backgrounds and noisify's detector chain in
+one run, without intermediate files:
+
+    nanobragg-ext compose <nanoBragg options> -background <nonBragg options> [-background ...]
+                          -detector <noisify options>
+
+The Bragg image (nanoBragg's options; none for a background-only image) gets each background
+(nonBragg's options, one material each, same detector size) added to it as a float image, then
+the detector group's noisify options turn it into noisify's output files (its -floatfile names the
+composed photons/pixel image, written when given). The files equal those of the three programs
+run in sequence with the background float images summed into the Bragg one.
+"""
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List
+
+SEPARATORS = ("-background", "-detector")
+
+
+def split_groups(argv: List[str]):
+    """(bragg args, [background args ...], detector args or None)."""
+    bragg: List[str] = []
+    backgrounds: List[List[str]] = []
+    detector = None
+    current = bragg
+    for tok in argv:
+        if tok == "-background":
+            backgrounds.append([])
+            current = backgrounds[-1]
+        elif tok == "-detector":
+            if detector is not None:
+                raise ValueError("compose: -detector given twice")
+            detector = []
+            current = detector
+        else:
+            current.append(tok)
+    return bragg, backgrounds, detector
+
+
+def photons(bragg: List[str], backgrounds: List[List[str]], warn):
+    """The composed float32 image (slow, fast): the Bragg render plus each background."""
+    import numpy as np
+
+    from . import api, nonbragg, pipeline
+    from .nonbragg_options import parse_nonbragg_args
+    from .options import parse_args
+
+    image = None
+    if bragg:
+        req = parse_args(bragg)
+        sim = pipeline.load_request(req, [])
+        g = sim.prepared.geometry
+        image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float32)
+        api.render(sim, image, req.precision, req.threads)
+    for args in backgrounds:
+        setup = nonbragg.prepare(parse_nonbragg_args(args), warn)
+        if image is None:
+            image = np.zeros(tuple(setup.shape), dtype=np.float32)
+        if tuple(setup.shape) != image.shape:
+            raise ValueError(f"compose: a background of {setup.shape[1]}x{setup.shape[0]} pixels on a "
+                             f"{image.shape[1]}x{image.shape[0]} image")
+        setup.render(image, 0, True, False)
+    if image is None:
+        raise ValueError("compose: neither Bragg options nor a -background group")
+    return image
+
+
+def detect(image, detector: List[str], out) -> None:
+    """noisify's outputs for the image (its options; -floatfile names the composed image)."""
+    from . import _core, io
+    from .noisify.command import native_params
+    from .noisify.headers import noisify_header
+    from .noisify.options import parse_args as parse_noisify_args
+    from .noisify.response import DetectorResponse
+
+    req = parse_noisify_args(detector)
+    y, x = image.shape
+    if req.headerfile is not None:
+        raise ValueError("compose: -header is not supported in the -detector group")
+    req.detsize_x, req.detsize_y = req.pixel * x, req.pixel * y
+    if req.Xbeam is None:
+        req.Xbeam = req.detsize_x / 2.0
+    if req.Ybeam is None:
+        req.Ybeam = req.detsize_y / 2.0
+    if not req.calculate_noise:
+        req.calibration = req.readout = req.flicker = 0.0
+    response = DetectorResponse.from_native(native_params(req))
+    response.check(x, y, _core.noisify_scan(image))
+    result = _core.noisify_response(image.ravel(), x, y, response.params, req.seed, req.calculate_noise)
+    head = noisify_header(req.bits, result.width, result.height, req.pixel * req.rebin, req.distance, req.lambda_,
+                          req.Xbeam, req.Ybeam, req.detsize_y, req.phi0, req.osc)
+    from .nonbragg import check_writable
+
+    check_writable([f for f, on in ((req.floatfile, req.floatfile is not None), (req.intfile, True),
+                                     (req.pgmfile, req.write_pgm), (req.noisefile, req.calculate_noise)) if on])
+    if req.floatfile is not None:
+        io.write_atomic(req.floatfile, image.astype("<f4").tobytes())
+        print(f"writing {req.floatfile} as {image.size} 4-byte floats", file=out)
+    result.write({16: "int16", 32: "int32"}.get(req.bits, "header"), req.intfile, head)
+    print(f"writing {req.intfile}", file=out)
+    if req.write_pgm:
+        result.write("pgm", req.pgmfile, b"")
+        print(f"writing {req.pgmfile}", file=out)
+    if req.calculate_noise:
+        result.write({16: "noise16", 32: "noise32"}.get(req.bits, "header"), req.noisefile, head)
+        print(f"{result.photons:.0f} photons on noise image ({result.overloads} overloads)", file=out)
+        print(f"writing {req.noisefile}", file=out)
+
+
+def main(argv: List[str]) -> int:
+    from .io import InputError
+    from .options import OptionError
+
+    try:
+        bragg, backgrounds, detector = split_groups(argv)
+        if detector is None:
+            raise ValueError("compose: no -detector group (noisify's options; use '-detector -nonoise' "
+                             "for the noiseless image only)")
+        image = photons(bragg, backgrounds, lambda w: print(f"nanobragg-ext compose: warning: {w}", file=sys.stderr))
+        detect(image, detector, sys.stdout)
+        return 0
+    except (OptionError, InputError, ValueError, RuntimeError, OSError) as e:
+        print(f"nanobragg-ext compose: error: {e}", file=sys.stderr)
+        return 2
