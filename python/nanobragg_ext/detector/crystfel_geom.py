@@ -17,9 +17,10 @@ import numpy as np
 
 from .panels import Detector, GeometryError, Panel, beam_frame
 
-# Keys that are read and have no effect here (data layout in HDF5 files, flags, rigid groups).
+# Keys that are read and have no effect here (data layout in HDF5 files, flags); so are rigid
+# groups, dim*, mask* (HDF5 masks) and a photon_energy that names an HDF5 path.
 IGNORED_KEYS = {
-    "data", "mask", "mask_file", "mask_good", "mask_bad", "max_adu", "flag_lessthan", "flag_morethan",
+    "data", "max_adu", "flag_lessthan", "flag_morethan",
     "flag_equal", "no_index", "saturation_map", "saturation_map_file", "peak_list", "peak_list_type",
     "detector_shift_x", "detector_shift_y", "bandwidth", "adu_per_photon", "mask_edge_pixels",
     "wavelength", "electron_voltage", "peak_info_location", "clen_for_centering", "value",
@@ -97,12 +98,14 @@ def read_geom(path: str, detector_beam=(1.0, 0.0, 0.0)) -> Tuple[Detector, Dict[
                 raise where.error(f"unknown key for a bad region (known: {', '.join(sorted(BAD_KEYS))})")
             bad.setdefault(owner, {})[field] = value if field == "panel" else _number(value, where)
             continue
-        if field in IGNORED_KEYS or field.startswith("dim"):
+        if field in IGNORED_KEYS or field.startswith(("dim", "mask")):
             continue
+        if field == "photon_energy" and not _is_number(value):
+            continue  # read from each HDF5 file by CrystFEL; metadata only here (-lambda sets the wavelength)
         if field in PANEL_VECTORS:
             parsed: object = parse_vector(value, where)
         elif field in PANEL_NUMBERS:
-            if field in ("clen", "photon_energy") and not _is_number(value):
+            if field == "clen" and not _is_number(value):
                 raise where.error(f"'{value}' is not a number (values read from HDF5 files are not supported)")
             parsed = _number(value, where)
         else:

@@ -148,9 +148,9 @@ def expt_document(det: Detector, wavelength_A: Optional[float] = None) -> dict:
             "trusted_range": [0.0, 0.0], "thickness": 0.0, "material": "", "mu": 0.0, "identifier": "", "mask": [],
             "gain": 1.0, "pedestal": 0.0, "px_mm_strategy": {"type": "SimplePxMmStrategy"},
             "children": [{"panel": i} for i in range(len(panels))]}
+    # polarisation and flux are left to dxtbx's defaults: the NXmx writer is where they belong
     beam = {"direction": [0.0, 0.0, 1.0], "wavelength": float(wavelength_A or 0.0), "divergence": 0.0,
-            "sigma_divergence": 0.0, "polarization_normal": [0.0, 1.0, 0.0], "polarization_fraction": 0.999,
-            "flux": 0.0, "transmission": 1.0}
+            "sigma_divergence": 0.0}
     return {"__id__": "ExperimentList",
             "experiment": [{"__id__": "Experiment", "identifier": "", "beam": 0, "detector": 0}],
             "beam": [beam], "detector": [{"panels": panels, "hierarchy": root}],
