@@ -9,7 +9,6 @@ metres, with i = fs - min_fs, j = ss - min_ss (CrystFEL's geometry documentation
 from __future__ import annotations
 
 import math
-import os
 import re
 from typing import Dict, List, Optional, Tuple
 

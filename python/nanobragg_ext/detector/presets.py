@@ -82,7 +82,8 @@ def preset_detector(name: str, distance: float, beam=(1.0, 0.0, 0.0), fast=(0.0,
     panels: List[Panel] = []
     for j in range(lay.modules_slow):
         for i in range(lay.modules_fast):
-            o = corner + px * (i * (lay.module_fpixels + lay.gap_fast) * f + j * (lay.module_spixels + lay.gap_slow) * s)
+            step_f, step_s = i * (lay.module_fpixels + lay.gap_fast), j * (lay.module_spixels + lay.gap_slow)
+            o = corner + px * (step_f * f + step_s * s)
             panels.append(Panel(f"m{j}_{i}", f, s, o, lay.module_fpixels, lay.module_spixels, px,
                                 thickness=lay.thickness, material=lay.material))
     return Detector(panels, tuple(b))

@@ -136,7 +136,8 @@ def simulate_detector(config, detector: Detector, dtype=np.float64, threads: int
     from ..api import load_config_structure_factors
 
     if config.crystal.orientation is not None:
-        raise GeometryError("simulate_detector: crystal.orientation is not supported yet; use cell + misset or matrix_file")
+        raise GeometryError("simulate_detector: crystal.orientation is not supported yet; "
+                            "use cell + misset or matrix_file")
     req = config.to_request()
     if req.mat is not None:
         req.options.matrix = nbio.read_matrix(req.mat)
