@@ -278,6 +278,8 @@ def test_bad_expt_and_unknown_preset_exit_2(tmp_path, monkeypatch, capsys):
     assert "eiger9000" in err and all(k in err for k in PRESETS)
     assert run_cli(BASE + ["-geom", "a.geom", "-detector", "pilatus_6m"]) == 2
     assert "one detector" in capsys.readouterr().err
+    assert run_cli(BASE + ["-floatfile", "out.bin", "-detector", "pilatus_6m", "-roi", "0", "9", "0", "9"]) == 2
+    assert "-roi" in capsys.readouterr().err
     assert not (tmp_path / "out.bin").exists()
 
 

@@ -77,6 +77,9 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
 
         if req.mask is not None:
             raise OptionError("option -mask: one-panel detectors only; give bad regions in the .geom instead")
+        o = req.options
+        if (o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax) != (-1, -1, -1, -1):
+            raise OptionError("option -roi: one-panel detectors only; mask the panels in the .geom instead")
         prepared, table, sources = load_inputs(req, messages)
         g = prepared.geometry
         det = _load(found, g)
@@ -99,6 +102,7 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
         write_png(req.pngfile, assemble(det, stack32))
         print(f"writing {req.pngfile} as a log-scaled PNG preview of the assembled panels", file=out)
     _write_descriptions(found, texts, out)
+    print("(the SMV, PGM and noise images are written for one-panel detectors only)", file=out)
     return 0
 
 
