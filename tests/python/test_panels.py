@@ -310,3 +310,19 @@ def test_left_handed_panel_renders_the_mirror_of_its_right_handed_twin(tmp_path)
     a = render_detector(req, read_geom(_write(tmp_path, "r.geom", right))[0], prepared, table, sources)[0]
     b = render_detector(req, read_geom(_write(tmp_path, "l.geom", left))[0], prepared, table, sources)[0]
     assert_close_images(a, b[:, ::-1])
+
+
+def test_geom_reader_skips_hdf5_layout_rigid_groups_and_masks_xy_bad_regions(tmp_path):
+    text = "\n".join([
+        "data = /entry/data/data", "dim0 = %", "dim1 = ss", "dim2 = fs", "mask_file = mask.h5", "mask = /mask",
+        "adu_per_eV = 0.0003", "photon_energy = /LCLS/photon_energy_eV", "clen = 0.05",
+        *_panel_lines("a"), "a/max_adu = 10000", "a/no_index = 0",
+        "rigid_group_q0 = a", "rigid_group_collection_all = q0",
+        "bad_corner/min_x = -4", "bad_corner/max_x = -2", "bad_corner/min_y = -4", "bad_corner/max_y = 0"]) + "\n"
+    det, glob = read_geom(_write(tmp_path, "real.geom", text))
+    (p,) = det.panels
+    assert "photon_energy" not in glob and p.adu_per_eV == 0.0003
+    # pixel centres at x = -3.5 + i, y = -3.5 + j (pixel units): columns 0-1, rows 0-3 are inside
+    expected = np.ones((8, 8), dtype=bool)
+    expected[0:4, 0:2] = False
+    np.testing.assert_array_equal(p.mask != 0, expected)
