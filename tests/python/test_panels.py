@@ -255,12 +255,15 @@ def _panel_lines(name, fs="+1.0x", ss="+1.0y", min_ss=0, clen=None):
 def test_bad_geometry_files_exit_2_and_write_nothing(tmp_path, monkeypatch, capsys, text, words):
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, "bad.geom", text)
-    assert run_cli(BASE + ["-floatfile", "out.bin", "-geom", "bad.geom", "-write_geom", "w.geom"]) == 2
+    hkl = tmp_path.parent / f"{tmp_path.name}.hkl"  # outside tmp_path: -hkl would write Fdump.bin here
+    hkl.write_text("0 0 1 100\n1 0 0 100\n")
+    args = BASE + ["-hkl", str(hkl), "-floatfile", "out.bin", "-geom", "bad.geom", "-write_geom", "w.geom"]
+    assert run_cli(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.geom" in err
     for w in words:
         assert w in err, (w, err)
-    assert not (tmp_path / "out.bin").exists() and not (tmp_path / "w.geom").exists()
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["bad.geom"]  # nothing written
 
 
 def test_bad_expt_and_unknown_preset_exit_2(tmp_path, monkeypatch, capsys):

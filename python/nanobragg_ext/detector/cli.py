@@ -73,17 +73,16 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
             rc = cli.run(rest, out)
             _write_descriptions(found, texts, out)
             return rc
-        from .render import assemble, load_inputs, render_detector
+        from .render import assemble, load_inputs, placement, render_detector
 
         if req.mask is not None:
             raise OptionError("option -mask: one-panel detectors only; give bad regions in the .geom instead")
         o = req.options
         if (o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax) != (-1, -1, -1, -1):
             raise OptionError("option -roi: one-panel detectors only; mask the panels in the .geom instead")
-        prepared, table, sources = load_inputs(req, messages)
-        g = prepared.geometry
-        det = _load(found, g)
+        det = _load(found, placement(req).geometry)  # before -hkl writes its dump file
         det.check_overlaps()
+        prepared, table, sources = load_inputs(req, messages)
         texts = _describe(det, prepared)
         for m in messages:
             print(m, file=out)

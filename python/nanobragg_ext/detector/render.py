@@ -111,17 +111,31 @@ def assemble(detector: Detector, stack: np.ndarray, fill: float = 0.0) -> np.nda
     return picture
 
 
+def _read_crystal(req) -> None:
+    from .. import io as nbio
+    from ..pipeline import check_usage
+
+    check_usage(req)
+    if req.mat is not None:
+        req.options.matrix = nbio.read_matrix(req.mat)
+        req.options.has_matrix = True
+
+
+def placement(req):
+    """A prepared run of req without structure factors or sources: its detector geometry (beam,
+    distance, axes) for placing a .geom, .expt or preset before any file is written."""
+    _read_crystal(req)
+    return _core.prepare(req.options, None, [], [], [])
+
+
 def load_inputs(req, messages: Optional[list] = None):
     """(prepared plain run, native F table, sources) of a request, each file read once."""
     from .. import io as nbio
-    from ..pipeline import check_usage, load_table
+    from ..pipeline import load_table
 
     messages = [] if messages is None else messages
-    check_usage(req)
+    _read_crystal(req)
     opt = req.options
-    if req.mat is not None:
-        opt.matrix = nbio.read_matrix(req.mat)
-        opt.has_matrix = True
     table = load_table(req, messages)
     xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
     prepared = _core.prepare(opt, table, xyz, lam, weight)
