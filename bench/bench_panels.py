@@ -13,8 +13,9 @@ import numpy as np
 
 from nanobragg_ext import api
 from nanobragg_ext.detector.presets import preset_detector
-from nanobragg_ext.detector.render import load_inputs, render_detector
+from nanobragg_ext.detector.render import render_detector
 from nanobragg_ext.options import parse_args
+from nanobragg_ext.pipeline import load_request
 
 
 def main() -> None:
@@ -26,10 +27,8 @@ def main() -> None:
     a = ap.parse_args()
     args = ["-cell", "79", "79", "38", "90", "90", "90", "-default_F", "100", "-N", "5", "-lambda", "1",
             "-distance", "200", "-pixel", "0.075", "-detpixels", str(a.side), "-oversample", "1", "-seed", "1"]
-    req = parse_args(args)
-    req.threads = a.threads
-    prepared, table, sources = load_inputs(req)
-    g = prepared.geometry
+    sim = load_request(parse_args(args))
+    g = sim.prepared.geometry
     det = preset_detector(a.preset, g["distance"], g["beam"], g["fdet"], g["sdet"])
     npix_det = sum(p.fpixels * p.spixels for p in det.panels)
     image = np.zeros((g["spixels"], g["fpixels"]))
@@ -42,8 +41,8 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         return min(times)
 
-    t_one = best(lambda: api.render(prepared, image, threads=a.threads))
-    t_det = best(lambda: render_detector(req, det, prepared, table, sources, threads=a.threads))
+    t_one = best(lambda: api.render(sim, image, threads=a.threads))
+    t_det = best(lambda: render_detector(sim, det, threads=a.threads))
     print(f"one panel {a.side}^2: {t_one:.3f} s, {1e9 * t_one / image.size:.1f} ns/pixel")
     print(f"{a.preset} ({len(det.panels)} panels, {npix_det} pixels): {t_det:.3f} s, "
           f"{1e9 * t_det / npix_det:.1f} ns/pixel")

@@ -10,8 +10,9 @@ from nanobragg_ext.detector import Detector, GeometryError, Panel
 from nanobragg_ext.detector.crystfel_geom import read_geom, write_geom
 from nanobragg_ext.detector.dials_expt import read_expt, write_expt
 from nanobragg_ext.detector.presets import PRESETS, preset_detector
-from nanobragg_ext.detector.render import load_inputs, render_detector
+from nanobragg_ext.detector.render import render_detector
 from nanobragg_ext.options import parse_args
+from nanobragg_ext.pipeline import load_request
 
 # A small still: 64 x 64 pixels, one sub-pixel, a few strong spots.
 BASE = ["-cell", "40", "40", "40", "90", "90", "90", "-default_F", "100", "-N", "4", "-lambda", "1.0",
@@ -48,32 +49,32 @@ def test_write_geom_then_geom_renders_the_same_image(tmp_path, monkeypatch, extr
 
 
 def _plain(args):
-    """(request, prepared plain run, table, sources, its rendered image)."""
+    """(the native run object of a plain run, its rendered image)."""
     from nanobragg_ext import api
 
-    req = parse_args(args)
-    prepared, table, sources = load_inputs(req)
-    image = np.zeros((prepared.geometry["spixels"], prepared.geometry["fpixels"]))
-    api.render(prepared, image)
-    return req, prepared, table, sources, image
+    sim = load_request(parse_args(args))
+    image = np.zeros((sim.prepared.geometry["spixels"], sim.prepared.geometry["fpixels"]))
+    api.render(sim, image)
+    return sim, image
 
 
 def test_one_panel_cut_into_quadrants_renders_the_same_pixels():
-    req, prepared, table, sources, image = _plain(BASE + ["-Xbeam", "13", "-Ybeam", "12"])
-    whole = Detector.from_prepared(prepared).panels[0]
+    from nanobragg_ext import api
+
+    sim, image = _plain(BASE + ["-Xbeam", "13", "-Ybeam", "12"])
+    whole = Detector.from_prepared(sim.prepared).panels[0]
     f, s, o = np.asarray(whole.fast), np.asarray(whole.slow), np.asarray(whole.origin)
     quads = [Panel(f"q{j}{i}", f, s, o + whole.pixel_size * 32 * (i * f + j * s), 32, 32, whole.pixel_size)
              for j in range(2) for i in range(2)]
-    det = Detector(quads, whole_beam(prepared))
+    det = Detector(quads, sim.prepared.geometry["beam"])
     det.check_overlaps()
-    stack = render_detector(req, det, prepared, table, sources)
+    stack = render_detector(sim, det)
     assert stack.shape == (4, 32, 32)
     rebuilt = np.block([[stack[0], stack[1]], [stack[2], stack[3]]])
     assert_close_images(image, rebuilt)
-
-
-def whole_beam(prepared):
-    return prepared.geometry["beam"]
+    again = np.zeros_like(image)  # the run object is back on the plain run
+    api.render(sim, again)
+    np.testing.assert_array_equal(again, image)
 
 
 GEOM_TWO = """; two panels, the second tilted 30 degrees about the CrystFEL y axis
@@ -304,14 +305,33 @@ def test_python_api_takes_a_list_of_panel_configs():
         Detector.from_configs([{"fast": (0, 0, 1)}])
 
 
+def test_python_api_orientation_renders_as_the_misset_it_equals():
+    """crystal.orientation (cell axes) is kept on every panel: the axes of a misset crystal
+    render that crystal's image."""
+    import dataclasses
+
+    from nanobragg_ext import api
+    from nanobragg_ext.config import CrystalConfig, DetectorConfig, SimulationConfig
+    from nanobragg_ext.detector.render import simulate_detector
+
+    cfg = SimulationConfig(detector=DetectorConfig(fpixels=64, spixels=64, pixel_size_mm=0.4, distance_mm=50),
+                           crystal=CrystalConfig(cell=(40, 40, 40, 90, 90, 90), default_F=100, n_cells=(4, 4, 4),
+                                                 misset_deg=(10, 20, 30)))
+    crystal = api.Simulator(cfg).prepared.crystal
+    axes = [[1e10 * x for x in crystal[k]] for k in ("a", "b", "c")]
+    turned = dataclasses.replace(cfg, crystal=dataclasses.replace(cfg.crystal, misset_deg=None, orientation=axes))
+    det = Detector.from_prepared(api.Simulator(cfg).prepared)
+    assert_close_images(simulate_detector(cfg, det)[0], simulate_detector(turned, det)[0])
+
+
 def test_left_handed_panel_renders_the_mirror_of_its_right_handed_twin(tmp_path):
     """fs = -x (fast x slow toward the sample) is rendered from the far corner and mirrored back."""
-    req, prepared, table, sources, _ = _plain(BASE)
+    sim, _ = _plain(BASE)
     right = "p/min_fs = 0\np/max_fs = 15\np/min_ss = 0\np/max_ss = 9\np/corner_x = -16\np/corner_y = -3\n" \
             "p/fs = +1.0x\np/ss = +1.0y\np/res = 2500\np/clen = 0.05\n"
     left = right.replace("corner_x = -16", "corner_x = 0").replace("fs = +1.0x", "fs = -1.0x")
-    a = render_detector(req, read_geom(_write(tmp_path, "r.geom", right))[0], prepared, table, sources)[0]
-    b = render_detector(req, read_geom(_write(tmp_path, "l.geom", left))[0], prepared, table, sources)[0]
+    a = render_detector(sim, read_geom(_write(tmp_path, "r.geom", right))[0])[0]
+    b = render_detector(sim, read_geom(_write(tmp_path, "l.geom", left))[0])[0]
     assert_close_images(a, b[:, ::-1])
 
 
@@ -329,3 +349,49 @@ def test_geom_reader_skips_hdf5_layout_rigid_groups_and_masks_xy_bad_regions(tmp
     expected = np.ones((8, 8), dtype=bool)
     expected[0:4, 0:2] = False
     np.testing.assert_array_equal(p.mask != 0, expected)
+
+
+def _two_sizes_detector():
+    """Two panels of different sizes (the GPU's image size changes between them), one masked."""
+    mask = np.ones((6, 10), dtype=np.uint16)
+    mask[:2, :3] = 0
+    return Detector.from_configs([
+        {"fast": (0, 0, 1), "slow": (0, -1, 0), "origin": (0.1, 0.002, -0.003), "fpixels": 8, "spixels": 6,
+         "pixel_size": 1e-4},
+        {"fast": (0, 0, 1), "slow": (0, -1, 0), "origin": (0.1, 0.002, 0.001), "fpixels": 10, "spixels": 6,
+         "pixel_size": 1e-4, "mask": mask}])
+
+
+def _small_config():
+    from nanobragg_ext.config import CrystalConfig, DetectorConfig, SimulationConfig
+
+    return SimulationConfig(detector=DetectorConfig(fpixels=16, spixels=16),
+                            crystal=CrystalConfig(cell=(40, 40, 40, 90, 90, 90), default_F=10))
+
+
+@pytest.mark.gpu
+def test_cuda_renders_every_panel_as_the_cpu():
+    from nanobragg_ext.backends import cuda_unavailable_reason
+    from nanobragg_ext.detector.render import simulate_detector
+
+    reason = cuda_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"CUDA backend not usable: {reason}")
+    det = _two_sizes_detector()
+    cpu = simulate_detector(_small_config(), det)
+    gpu = simulate_detector(_small_config(), det, backend="cuda")
+    assert cpu.max() > 0 and not cpu[1, :2, :3].any()
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-11, atol=1e-12 * float(cpu.max()))
+
+
+def test_device_cuda_without_a_gpu_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from nanobragg_ext.backends import cuda_unavailable_reason
+
+    if cuda_unavailable_reason() is None:
+        pytest.skip("a CUDA device is usable (test_cuda_renders_every_panel_as_the_cpu covers it)")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "two.geom").write_text(GEOM_TWO)
+    assert run_cli(BASE + ["-floatfile", "two.bin", "-geom", "two.geom", "-device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "CUDA" in err
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["two.geom"]

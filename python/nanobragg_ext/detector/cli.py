@@ -66,30 +66,32 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
     messages: list = []
     try:
         if not any(k in found for k in ("-geom", "-expt", "-detector")):
-            from .. import cli, pipeline
+            from .. import cli
+            from .render import placement
 
-            prepared = pipeline.prepare_request(req, messages)
+            prepared = placement(req)
             texts = _describe(Detector.from_prepared(prepared), prepared)
             rc = cli.run(rest, out)
             _write_descriptions(found, texts, out)
             return rc
-        from .render import assemble, load_inputs, placement, render_detector
+        from ..pipeline import load_request
+        from .render import assemble, placement, render_detector
 
         if req.mask is not None:
             raise OptionError("option -mask: one-panel detectors only; give bad regions in the .geom instead")
         o = req.options
         if (o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax) != (-1, -1, -1, -1):
             raise OptionError("option -roi: one-panel detectors only; mask the panels in the .geom instead")
-        det = _load(found, placement(req).geometry)  # before -hkl writes its dump file
+        det = _load(found, placement(req).geometry)  # before load_request: -hkl writes its dump file
         det.check_overlaps()
-        prepared, table, sources = load_inputs(req, messages)
-        texts = _describe(det, prepared)
+        sim = load_request(req, messages)
+        texts = _describe(det, sim.prepared)
         for m in messages:
             print(m, file=out)
         n, ns, nf = det.shape
         print(f"detector: {n} panel{'s' if n > 1 else ''}, image stack {n} x {ns} x {nf} (panels, slow, fast)",
               file=out)
-        stack = render_detector(req, det, prepared, table, sources, np.float64, req.threads)
+        stack = render_detector(sim, det, np.float64, req.precision, req.threads, req.device)
     except GeometryError as e:
         raise nbio.InputError(str(e)) from None
     stack32 = np.ascontiguousarray(stack, dtype=np.float32)

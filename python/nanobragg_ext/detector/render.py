@@ -1,12 +1,12 @@
 """Rendering a multi-panel detector: each panel as a CUSTOM one-panel nanoBragg run.
 
-render_panel() is the one place that turns a panel into a rendered image; a native multi-panel
-run object can replace its body without touching the callers.
+render_detector() is the one place that turns panels into rendered images: the plain run's native
+run object (``_core.Simulator``) is updated to each panel in turn, so the structure factors and
+sources are loaded once for all panels.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -14,19 +14,16 @@ from .. import _core
 from .panels import Detector, GeometryError, Panel
 
 
-def panel_options(base, prepared_base, panel: Panel, flip_fast: bool):
+def panel_options(base, geometry, oversample: int, panel: Panel, flip_fast: bool):
     """Options of a CUSTOM, sample-pivot run whose one panel is `panel`.
 
-    Beam, polarisation and spindle are the base run's resolved vectors; the oversampling is the
-    base run's (nanoBragg picks it from the detector distance, which differs per panel). The
-    sensor (-detector_thick, -detector_abs) is the run's, along each panel's own normal; the
-    panel's thickness and material are file metadata.
+    Beam, polarisation and spindle are the base run's resolved vectors (geometry: its
+    ``prepared.geometry``); oversample is the base run's (nanoBragg picks it from the detector
+    distance, which differs per panel). The sensor (-detector_thick, -detector_abs) is the run's,
+    along each panel's own normal; the panel's thickness and material are file metadata.
     flip_fast: render with -fast from the far corner (a left-handed panel, whose fast x slow
     points at the sample); the caller mirrors the result back.
     """
-    from ..config import copy_options
-
-    g = prepared_base.geometry
     f, s = np.asarray(panel.fast), np.asarray(panel.slow)
     o = np.asarray(panel.origin)
     if flip_fast:
@@ -35,10 +32,10 @@ def panel_options(base, prepared_base, panel: Panel, flip_fast: bool):
     n = np.cross(f, s)
     n /= np.linalg.norm(n)
     a, b, c = np.linalg.solve(np.stack([f, s, n], axis=1), o)  # origin = a f + b s + c n
-    opt = copy_options(base)
+    opt = _core.Options(base)
     opt.convention, opt.pivot = _core.Convention.CUSTOM, _core.Pivot.SAMPLE
     opt.fdet, opt.sdet, opt.odet = tuple(f), tuple(s), tuple(n)
-    opt.beam, opt.polar, opt.spindle = g["beam"], g["polar"], g["spindle"]
+    opt.beam, opt.polar, opt.spindle = geometry["beam"], geometry["polar"], geometry["spindle"]
     opt.detector_rotx = opt.detector_roty = opt.detector_rotz = opt.twotheta = 0.0
     opt.pixel_size = panel.pixel_size
     opt.fpixels, opt.spixels = panel.fpixels, panel.spixels
@@ -46,40 +43,46 @@ def panel_options(base, prepared_base, panel: Panel, flip_fast: bool):
     opt.Xclose, opt.Yclose, opt.close_distance = float(-a), float(-b), float(c)
     opt.Xbeam = opt.Ybeam = opt.ORGX = opt.ORGY = math.nan
     opt.roi_xmin = opt.roi_xmax = opt.roi_ymin = opt.roi_ymax = -1
-    opt.oversample = int(prepared_base.sampling["oversample"])
+    opt.oversample = int(oversample)
     return opt
 
 
-def render_panel(base, prepared_base, table, sources, panel: Panel, out: np.ndarray, precision: str = "double",
-                 threads: int = 0, backend: str = "cpu") -> None:
-    """Render one panel into out (spixels, fpixels), in place, through the public kernel."""
-    from ..api import render
+def render_detector(sim, detector: Detector, dtype=np.float64, precision: str = "double", threads: int = 0,
+                    backend: str = "cpu", axes=None) -> np.ndarray:
+    """The (panels, slow, fast) image of a detector (zeros pad smaller panels).
 
-    flip = float(np.dot(panel.origin, panel.normal)) < 0.0
-    opt = panel_options(base, prepared_base, panel, flip)
-    xyz, lam, weight = sources
-    prepared = _core.prepare(opt, table, xyz, lam, weight)
-    mask = None
-    if panel.mask is not None:
-        mask = np.ascontiguousarray(panel.mask != 0, dtype=np.uint16)
-        if flip:
-            mask = np.ascontiguousarray(mask[:, ::-1])
-    image = np.zeros((panel.spixels, panel.fpixels), dtype=out.dtype)
-    render(prepared, image, mask, precision, threads, backend=backend)
-    out[...] = image[:, ::-1] if flip else image
-
-
-def render_detector(req, detector: Detector, prepared_base, table, sources, dtype=np.float64,
-                    threads: int = 0) -> np.ndarray:
-    """The (panels, slow, fast) image of a detector for a parsed request (zeros pad smaller panels).
-
-    prepared_base: the plain run of req (its resolved beam vectors and oversampling); table: the
-    native structure-factor table, loaded once; sources: (xyz, lambda, weight) lists.
+    sim: the native run object (``_core.Simulator``, from ``pipeline.load_request``) of the plain
+    run, without a mask; axes: the cell axes it was built with (None: cell and misset). Each panel
+    is rendered by updating sim to that panel's CUSTOM detector (the update re-runs the set-up and
+    keeps the structure factors and source rows: no table is copied or read again) and masking it
+    with the panel's bad pixels; sim is brought back to the plain run afterwards.
+    backend: "cpu", "cuda" or "auto" (``api.resolve_backend``); a ``_cuda.DeviceSimulator`` serves
+    every panel of one size (its tables follow each update).
     """
+    from ..api import device_simulator, render, resolve_backend
+
+    if sim.has_mask:
+        raise GeometryError("a -mask image is for one-panel detectors; give bad regions in the .geom instead")
+    base = sim.options
+    geometry, oversample = sim.prepared.geometry, sim.prepared.sampling["oversample"]
+    cuda, device = resolve_backend(backend) == "cuda", None
     out = np.zeros(detector.shape, dtype=dtype)
-    for i, panel in enumerate(detector.panels):
-        render_panel(req.options, prepared_base, table, sources, panel, out[i, :panel.spixels, :panel.fpixels],
-                     req.precision, threads, req.device)
+    try:
+        for i, panel in enumerate(detector.panels):
+            flip = float(np.dot(panel.origin, panel.normal)) < 0.0
+            sim.set_mask(None)  # the next panel may have another size
+            sim.update(panel_options(base, geometry, oversample, panel, flip), axes)
+            if panel.mask is not None:
+                mask = np.ascontiguousarray(panel.mask != 0, dtype=np.uint16)
+                sim.set_mask(np.ascontiguousarray(mask[:, ::-1]) if flip else mask)
+            image = np.zeros((panel.spixels, panel.fpixels), dtype=dtype)
+            if cuda and (device is None or tuple(device.shape) != image.shape):
+                device = device_simulator(sim, precision)  # made for one detector size; follows updates
+            render(sim, image, precision, threads, device=device)
+            out[i, :panel.spixels, :panel.fpixels] = image[:, ::-1] if flip else image
+    finally:
+        sim.set_mask(None)
+        sim.update(base, axes)
     return out
 
 
@@ -111,53 +114,28 @@ def assemble(detector: Detector, stack: np.ndarray, fill: float = 0.0) -> np.nda
     return picture
 
 
-def _read_crystal(req) -> None:
+def placement(req):
+    """The set-up of req without structure factors or sources (``_core.Prepared``): its detector
+    geometry (beam, distance, axes) for placing a .geom, .expt or preset before any file is
+    written (-hkl writes its dump file when the run loads)."""
     from .. import io as nbio
     from ..pipeline import check_usage
 
     check_usage(req)
+    opt = _core.Options(req.options)
     if req.mat is not None:
-        req.options.matrix = nbio.read_matrix(req.mat)
-        req.options.has_matrix = True
+        opt.matrix = nbio.read_matrix(req.mat)
+        opt.has_matrix = True
+    return _core.Simulator(opt).prepared
 
 
-def placement(req):
-    """A prepared run of req without structure factors or sources: its detector geometry (beam,
-    distance, axes) for placing a .geom, .expt or preset before any file is written."""
-    _read_crystal(req)
-    return _core.prepare(req.options, None, [], [], [])
-
-
-def load_inputs(req, messages: Optional[list] = None):
-    """(prepared plain run, native F table, sources) of a request, each file read once."""
-    from .. import io as nbio
-    from ..pipeline import load_table
-
-    messages = [] if messages is None else messages
-    _read_crystal(req)
-    opt = req.options
-    table = load_table(req, messages)
-    xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
-    prepared = _core.prepare(opt, table, xyz, lam, weight)
-    return prepared, table, (xyz, lam, weight)
-
-
-def simulate_detector(config, detector: Detector, dtype=np.float64, threads: int = 0) -> np.ndarray:
+def simulate_detector(config, detector: Detector, dtype=np.float64, threads: int = 0,
+                      backend: str = "cpu") -> np.ndarray:
     """The Python API: the (panels, slow, fast) image of a :class:`config.SimulationConfig` on
     detector (e.g. ``Detector.from_configs([...])``, ``crystfel_geom.read_geom(...)[0]``); the
     config's own detector supplies only the beam, polarisation and oversampling."""
-    from .. import io as nbio
-    from ..api import load_config_structure_factors
+    from ..api import Simulator, _axes_m
 
-    if config.crystal.orientation is not None:
-        raise GeometryError("simulate_detector: crystal.orientation is not supported yet; "
-                            "use cell + misset or matrix_file")
-    req = config.to_request()
-    if req.mat is not None:
-        req.options.matrix = nbio.read_matrix(req.mat)
-        req.options.has_matrix = True
-    table = load_config_structure_factors(config).to_native()
-    xyz, lam = ([], []) if config.sourcefile is None else nbio.read_sourcefile(config.sourcefile)
-    sources = (xyz, lam, [])
-    prepared = _core.prepare(req.options, table, xyz, lam, [])
-    return render_detector(req, detector, prepared, table, sources, dtype, threads)
+    sim = Simulator(config, threads=threads)  # the config's load path: its table, sources and orientation
+    axes = None if config.crystal.orientation is None else _axes_m(config.crystal.orientation)
+    return render_detector(sim.native, detector, dtype, config.precision, threads, backend, axes)
