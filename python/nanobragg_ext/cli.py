@@ -88,6 +88,10 @@ def run(argv: List[str], out=None) -> int:
     from . import preflight
 
     out = sys.stdout if out is None else out
+    if any(a in ("-geom", "-expt", "-detector", "-write_geom", "-write_expt") for a in argv):
+        from .detector import cli as detector_cli  # multi-panel detectors (detector/cli.py)
+
+        return detector_cli.run(*detector_cli.split_args(argv), out)
     req = parse_args(argv)
     from .extras import check_request
 
