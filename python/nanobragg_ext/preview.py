@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Optional, Sequence
 
 import numpy as np
@@ -72,23 +71,25 @@ def montage(images: Sequence[np.ndarray], ncols: Optional[int] = None, gap: int 
 
 
 def _save_grey(path: str, grey: np.ndarray) -> None:
-    """Write a uint8 image as PNG atomically, with Pillow or else matplotlib."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nanobragg-", suffix=".png", dir=folder)
-    os.close(fd)
+    """Write a uint8 image as PNG atomically, with Pillow or else matplotlib (mode 0666 less the
+    umask, as every output)."""
+    from .io import create_temporary  # noqa: PLC0415
+
+    fd, tmp = create_temporary(os.path.dirname(os.path.abspath(path)), suffix=".png")
     try:
-        try:
-            from PIL import Image  # noqa: PLC0415
-            Image.fromarray(grey, mode="L").save(tmp, format="PNG") if _pil_takes_mode() else \
-                Image.fromarray(grey).save(tmp, format="PNG")
-        except ImportError:
+        with os.fdopen(fd, "wb") as f:
             try:
-                import matplotlib  # noqa: PLC0415
-                matplotlib.use("Agg", force=False)
-                import matplotlib.pyplot as plt  # noqa: PLC0415
+                from PIL import Image  # noqa: PLC0415
+                Image.fromarray(grey, mode="L").save(f, format="PNG") if _pil_takes_mode() else \
+                    Image.fromarray(grey).save(f, format="PNG")
             except ImportError:
-                raise ImportError(_NO_BACKEND) from None
-            plt.imsave(tmp, grey, cmap="gray", vmin=0, vmax=255, format="png")
+                try:
+                    import matplotlib  # noqa: PLC0415
+                    matplotlib.use("Agg", force=False)
+                    import matplotlib.pyplot as plt  # noqa: PLC0415
+                except ImportError:
+                    raise ImportError(_NO_BACKEND) from None
+                plt.imsave(f, grey, cmap="gray", vmin=0, vmax=255, format="png")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
