@@ -25,9 +25,10 @@ MEMORY_LIMIT = 4 << 30  # address space of each run: a huge detector fails fast 
 FLOAT_TOLERANCE = 1e-6  # of the C image's maximum, as the golden parity tests
 # Our refusals of input the README lists as bad where the C silently misreads it (an unknown
 # option, a stray token, a non-numeric value read by atof as 0; a missing, malformed or truncated
-# HKL, matrix, source or SMV file, a mask of another size): documented deviations.
+# HKL, matrix, source or SMV file, an Fdump file without its header, a mask of another size):
+# documented deviations.
 DOCUMENTED = ("unknown option", "unexpected argument", "is not a number", "is not an integer")
-DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "mask file")
+DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "mask file", "dump file")
 
 
 @dataclass
