@@ -42,6 +42,8 @@ def assert_refused_without_files(r, folder, inputs, *words):
     ("mask of another size", ["-hkl", "p1.hkl", "-mask", "m.img"], {"m.img": smv(3, 5)}, ["m.img"]),
     ("bad source file", ["-hkl", "p1.hkl", "-sourcefile", "s.txt"], {"s.txt": b"-10 0 \x85\x00x 1\n"}, ["s.txt"]),
     ("missing S(Q) file", ["-hkl", "p1.hkl", "-stol", "missing.stol"], {}, ["missing.stol"]),
+    # the float image used to be in place before the rename of the int image failed
+    ("output name too long", ["-hkl", "p1.hkl", "-intfile", "a" * 300], {}, []),
     # raw bytes of an HKL file used to end up in the message (a UnicodeDecodeError, not naming it)
     ("binary HKL file", ["-hkl", "b.hkl"], {"b.hkl": b"0 0 0 1\n\xbc\xff\x00 2 3 4\n"}, ["b.hkl", "not a number"]),
 ])

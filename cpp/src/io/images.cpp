@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 #include <sys/stat.h>
 
@@ -228,8 +229,14 @@ int create_temporary(const std::string& folder, std::string& name) {
 
 StagedFile::StagedFile(const std::string& path, const std::string& head, const void* data, std::size_t size)
     : path_(path) {
+  // What the final rename would fail on is refused now, before any file of a set is in place:
+  // a folder, a name too long, a path through a non-folder.
   struct stat st;
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError("cannot write '" + path + "': a folder");
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw InputError("cannot write '" + path + "': a folder");
+  } else if (errno == ENAMETOOLONG || errno == ENOTDIR || errno == ELOOP) {
+    throw InputError("cannot write '" + path + "': " + std::strerror(errno));
+  }
   const std::size_t slash = path.find_last_of('/');
   const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash);
   const int fd = create_temporary(folder, tmp_);
