@@ -44,6 +44,7 @@ def assert_refused_without_files(r, folder, inputs, *words):
     ("missing S(Q) file", ["-hkl", "p1.hkl", "-stol", "missing.stol"], {}, ["missing.stol"]),
     # the float image used to be in place before the rename of the int image failed
     ("output name too long", ["-hkl", "p1.hkl", "-intfile", "a" * 300], {}, []),
+    ("empty output name", ["-hkl", "p1.hkl", "-intimage", ""], {}, []),
     # raw bytes of an HKL file used to end up in the message (a UnicodeDecodeError, not naming it)
     ("binary HKL file", ["-hkl", "b.hkl"], {"b.hkl": b"0 0 0 1\n\xbc\xff\x00 2 3 4\n"}, ["b.hkl", "not a number"]),
 ])

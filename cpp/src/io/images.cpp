@@ -230,7 +230,8 @@ int create_temporary(const std::string& folder, std::string& name) {
 StagedFile::StagedFile(const std::string& path, const std::string& head, const void* data, std::size_t size)
     : path_(path) {
   // What the final rename would fail on is refused now, before any file of a set is in place:
-  // a folder, a name too long, a path through a non-folder.
+  // no name, a folder, a name too long, a path through a non-folder.
+  if (path.empty() || path.back() == '/') throw InputError("cannot write '" + path + "': no file name");
   struct stat st;
   if (stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) throw InputError("cannot write '" + path + "': a folder");
