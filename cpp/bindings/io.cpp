@@ -137,28 +137,40 @@ void add_io(py::module_& m) {
         const std::string floatfile = py::cast<std::string>(spec["floatfile"]);
         const std::string intfile = py::cast<std::string>(spec["intfile"]);
         const py::object pgmfile = spec["pgmfile"], noisefile = spec["noisefile"];
+        const py::object dumpfile = spec.contains("dumpfile") ? py::object(spec["dumpfile"]) : py::none();
+        const std::string dump_path = dumpfile.is_none() ? std::string() : py::cast<std::string>(dumpfile);
         const double adc = py::cast<double>(spec["adc"]);
         const long seed = py::cast<long>(spec["seed"]);
         const double int_req = py::cast<double>(spec["int_scale"]), pgm_req = py::cast<double>(spec["pgm_scale"]);
         py::dict out;
         py::gil_scoped_release release;
-        // The float file goes to the kernel while the statistics and the integer image are
-        // computed and written.
-        auto float_written = std::async(std::launch::async, [&] {
-          write_file_atomic(floatfile, img, im.size() * sizeof(float));
+        const std::string unphysical = unphysical_image(img, im.size());
+        if (!unphysical.empty()) throw InputError(unphysical + "; nothing written");
+        // Every file is written to its temporary first and put in place only when all are
+        // written, so a failure (a full disk, a folder as path) leaves none of them. The float
+        // file goes to the kernel while the statistics and the integer image are computed.
+        auto float_staged = std::async(std::launch::async, [&] {
+          return StagedFile(floatfile, std::string(), img, im.size() * sizeof(float));
         });
         const ImageStats st = image_stats(img, f, s, roi, mask);
         const double iscale = int_scale(int_req, st.max_I);
         const auto ints = int_image(img, f, s, roi, iscale, adc);
-        write_file_atomic(intfile, header, ints.data(), ints.size() * sizeof(std::uint16_t));
-        float_written.get();  // rethrows a failed write
+        // (If this throws, the future's destructor waits for the float file, whose temporary
+        // its StagedFile then removes.)
+        StagedFile int_file(intfile, header, ints.data(), ints.size() * sizeof(std::uint16_t));
+        StagedFile float_file = float_staged.get();  // rethrows a failed write
+        std::optional<StagedFile> pgm_staged, noise_staged;
         double pscale = 0, photons = 0;
         long overloads = 0;
         if (!pgmfile.is_none()) {
           pscale = pgm_scale(pgm_req, iscale, st.rmsd);
           const std::string pgm = pgm_file(pgm_image(img, f, s, roi, pscale), f, s, pscale);
-          py::gil_scoped_acquire hold;
-          write_file_atomic(py::cast<std::string>(pgmfile), pgm.data(), pgm.size());
+          std::string path;
+          {
+            py::gil_scoped_acquire hold;
+            path = py::cast<std::string>(pgmfile);
+          }
+          pgm_staged.emplace(path, std::string(), pgm.data(), pgm.size());
         }
         if (!noisefile.is_none()) {
           const NoiseResult nz = noise_image(img, f, s, roi, adc, seed, p.rng);
@@ -168,16 +180,37 @@ void add_io(py::module_& m) {
             py::gil_scoped_acquire hold;
             path = py::cast<std::string>(noisefile);
           }
-          write_file_atomic(path, header, nz.pixels.data(), nz.pixels.size() * sizeof(std::uint16_t));
+          noise_staged.emplace(path, header, nz.pixels.data(), nz.pixels.size() * sizeof(std::uint16_t));
         }
+        // The structure-factor cache of -hkl, best effort as in the C (which warns and goes on;
+        // the warning was printed with the summary).
+        std::optional<StagedFile> dump_staged;
+        if (!dump_path.empty() && p.F && p.F->hkls) {
+          try {
+            dump_staged.emplace(staged_fdump(dump_path, *p.F));
+          } catch (const InputError&) {
+          }
+        }
+        if (dump_staged) {
+          try {
+            dump_staged->commit();
+          } catch (const InputError&) {
+          }
+        }
+        float_file.commit();  // in the C's order: (dump,) float, int, PGM, noise
+        int_file.commit();
+        if (pgm_staged) pgm_staged->commit();
+        if (noise_staged) noise_staged->commit();
         py::gil_scoped_acquire hold;
         out["stats"] = stats_dict(st);
         out["int_scale"] = iscale, out["pgm_scale"] = pscale, out["photons"] = photons, out["overloads"] = overloads;
         return out;
       },
       py::arg("image"), py::arg("simulator"), py::arg("spec"),
-      "Statistics and the float, int, PGM and noise files of a rendered image, as nanoBragg writes them.\n"
-      "spec: header (bytes), floatfile, intfile, pgmfile/noisefile (None to skip), adc, seed, int_scale, pgm_scale.");
+      "Statistics and the float, int, PGM and noise files (and the Fdump cache) of a rendered image, as\n"
+      "nanoBragg writes them; all or none. A NaN, infinite or negative image raises InputError instead.\n"
+      "spec: header (bytes), floatfile, intfile, pgmfile/noisefile/dumpfile (None to skip), adc, seed,\n"
+      "int_scale, pgm_scale.");
 
   // The same image functions on NumPy arrays, for the Python API.
   m.def("image_stats", [](const py::object& image, std::array<int, 4> roi, const py::object& mask) {

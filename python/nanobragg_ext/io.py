@@ -24,19 +24,27 @@ InputError = _core.InputError
 # ---------------------------------------------------------------------------------------------
 # atomic writes
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+def create_temporary(folder: str, suffix: str = ""):
+    """A new, empty file in folder with a unique hidden name; returns (fd, path).
+
+    Created with mode 0666, which the kernel masks with the umask: the mode open() gives any new
+    file. The process umask is neither read nor changed (another thread may be writing too)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        path = os.path.join(folder, f".nanobragg-{os.urandom(6).hex()}{suffix}")
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {folder}")
+
 
 def write_atomic(path: str, data: bytes) -> None:
     """Write data to path through a temporary file in the same folder, then rename."""
-    import tempfile  # the command line writes through the native core; only the API needs this
-
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nanobragg-", dir=folder)
+    fd, tmp = create_temporary(os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give what open() would
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -135,7 +143,8 @@ def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[f
         try:
             vals = [float(f) for f in fields]
         except ValueError:
-            raise InputError(f"source file '{path}' line {lineno}: not a number in '{line.strip()}'") from None
+            shown = line.strip()[:60].encode("unicode_escape").decode("ascii")  # one printable line
+            raise InputError(f"source file '{path}' line {lineno}: not a number in '{shown}'") from None
         if not all(math.isfinite(v) for v in vals):
             raise InputError(f"source file '{path}' line {lineno}: non-finite number")
         vals += [math.nan] * (5 - len(vals))
@@ -180,10 +189,30 @@ class SMVImage:
         eq = self.header.find("=", pos + len(key))
         if eq < 0:
             return 0.0
-        import re
+        return _atof(self.header[eq + 1:])
 
-        m = re.match(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", self.header[eq + 1:])
-        return float(m.group(0)) if m else 0.0
+
+def _atof(text: str) -> float:
+    """C's atof(): the longest prefix strtod() reads (decimal, hex, inf, infinity, nan), else 0."""
+    import re
+
+    m = re.match(r"[ \t\n\v\f\r]*([-+]?)(?:(inf(?:inity)?)|(nan)(?:\([0-9a-z_]*\))?|"
+                 r"(0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[-+]?\d+)?)|((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?))",
+                 text, re.IGNORECASE)
+    if not m:
+        return 0.0
+    sign, inf, nan, hexa, dec = m.groups()
+    if nan:
+        return math.nan
+    if inf:
+        return -math.inf if sign == "-" else math.inf
+    return float.fromhex(sign + hexa) if hexa else float(sign + dec)
+
+
+def _header_int(image: SMVImage, key: str) -> int:
+    """An integer header field (truncated); 0, which the callers refuse, when missing or not finite."""
+    v = image.value(key)
+    return int(v) if math.isfinite(v) else 0
 
 
 def read_smv(path: str) -> SMVImage:
@@ -193,12 +222,12 @@ def read_smv(path: str) -> SMVImage:
         raise InputError(f"SMV file '{path}': does not look like an SMV/ADSC image")
     head = raw[:512].split(b"\0", 1)[0].decode("latin-1")
     probe = SMVImage(head, 512, 0, 0, b"")
-    nbytes = int(probe.value("HEADER_BYTES"))
+    nbytes = _header_int(probe, "HEADER_BYTES")
     if nbytes < 32 or nbytes > len(raw):
         raise InputError(f"SMV file '{path}': bad HEADER_BYTES")
     head = raw[:nbytes].split(b"\0", 1)[0].decode("latin-1")
     probe = SMVImage(head, nbytes, 0, 0, b"")
-    w, h = int(probe.value("SIZE1")), int(probe.value("SIZE2"))
+    w, h = _header_int(probe, "SIZE1"), _header_int(probe, "SIZE2")
     if w <= 0 or h <= 0:
         raise InputError(f"SMV file '{path}': SIZE1/SIZE2 missing or not positive")
     need = nbytes + 2 * w * h

@@ -44,16 +44,22 @@ def load_table(req: Request, messages: list, write_dump: bool = True) -> Optiona
         else:
             table = _core.read_hkl(req.hkl, opt.default_F)
         if write_dump and req.dump is not None:
-            try:
-                _core.write_fdump(req.dump, table)
+            # Written with the images (write_outputs), so an error on the way leaves no file.
+            if _can_create(req.dump):
                 messages.append(f"writing dump file for next time: {req.dump}")
-            except nbio.InputError:
+            else:
                 messages.append(f"WARNING: unable to open dump file: {req.dump}")
         return table
     if req.dump is not None and os.path.exists(req.dump):
         messages.append(f"reading Fs from {req.dump}")
         return _core.read_fdump(req.dump)
     return None
+
+
+def _can_create(path: str) -> bool:
+    """Whether a file can be written at path (its folder exists and is writable, it is no folder)."""
+    folder = os.path.dirname(path) or "."
+    return os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK) and not os.path.isdir(path)
 
 
 def load_request(req: Request, messages: Optional[list] = None, table=None, write_dump: bool = True,
@@ -141,6 +147,7 @@ def write_outputs(image, sim, req: Request) -> dict:
         "floatfile": req.floatfile, "intfile": req.intfile,
         "pgmfile": req.pgmfile if req.write_pgm else None,
         "noisefile": req.noisefile if req.write_noise else None,
+        "dumpfile": req.dump if req.hkl is not None else None,
         "adc": float(req.adc), "seed": int(req.seed),
         "int_scale": float(req.intfile_scale), "pgm_scale": float(req.pgm_scale),
     }

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Optional, Sequence
 
 import numpy as np
@@ -69,22 +68,23 @@ def montage(images: Sequence[np.ndarray], ncols: Optional[int] = None, gap: int 
 
 
 def _save_grey(path: str, grey: np.ndarray) -> None:
-    """Write a uint8 image as PNG atomically, with Pillow or else matplotlib (checked first)."""
+    """Write a uint8 image as PNG atomically, with Pillow or else matplotlib (checked first), mode
+    0666 less the umask, as every output."""
     from .extras import require_extra
+    from .io import create_temporary  # noqa: PLC0415
 
     backend = require_extra(("PIL.Image", "matplotlib"), "png", "PNG previews")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nanobragg-", suffix=".png", dir=folder)
-    os.close(fd)
+    fd, tmp = create_temporary(os.path.dirname(os.path.abspath(path)), suffix=".png")
     try:
-        if backend.__name__ == "PIL.Image":
-            image = backend.fromarray(grey, mode="L") if _pil_takes_mode() else backend.fromarray(grey)
-            image.save(tmp, format="PNG")
-        else:
-            backend.use("Agg", force=False)
-            import matplotlib.pyplot as plt  # noqa: PLC0415
+        with os.fdopen(fd, "wb") as f:
+            if backend.__name__ == "PIL.Image":
+                image = backend.fromarray(grey, mode="L") if _pil_takes_mode() else backend.fromarray(grey)
+                image.save(f, format="PNG")
+            else:
+                backend.use("Agg", force=False)
+                import matplotlib.pyplot as plt  # noqa: PLC0415
 
-            plt.imsave(tmp, grey, cmap="gray", vmin=0, vmax=255, format="png")
+                plt.imsave(f, grey, cmap="gray", vmin=0, vmax=255, format="png")
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "nanobragg/io/errors.hpp"
-#include "nanobragg/io/images.hpp"  // for write_file_atomic
 
 namespace nanobragg {
 
@@ -26,6 +25,23 @@ std::string slurp(const std::string& path, const char* what) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A token of a file for an error message: bytes outside printable ASCII as \xHH (the message
+// becomes a Python str, which must be valid UTF-8), and at most 40 characters of it.
+std::string printable(const char* begin, const char* end) {
+  std::string out;
+  for (const char* c = begin; c < end && out.size() < 40; ++c) {
+    const unsigned char u = static_cast<unsigned char>(*c);
+    if (u >= 0x20 && u < 0x7f) {
+      out += char(u);
+    } else {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", u);
+      out += esc;
+    }
+  }
+  return end - begin > 40 ? out + "..." : out;
 }
 }  // namespace
 
@@ -43,7 +59,7 @@ FTableData read_hkl(const std::string& path, double default_F) {
     const char* tok_end = p;
     while (tok_end < end && !std::isspace(static_cast<unsigned char>(*tok_end))) ++tok_end;
     if (stop != tok_end) {
-      throw InputError("HKL file '" + path + "': '" + std::string(p, tok_end) + "' is not a number");
+      throw InputError("HKL file '" + path + "': '" + printable(p, tok_end) + "' is not a number");
     }
     if (!std::isfinite(x)) throw InputError("HKL file '" + path + "': contains non-finite numbers");
     v.push_back(x);
@@ -102,35 +118,47 @@ FTableData dense_table(const std::vector<double>& rows, double default_F) {
   return t;
 }
 
-void write_fdump(const std::string& path, const FTableData& t) {
+StagedFile staged_fdump(const std::string& path, const FTableData& t) {
   char head[128];
   std::snprintf(head, sizeof head, "%d %d %d %d %d %d\n\f", t.h_min, t.h_max, t.k_min, t.k_max, t.l_min, t.l_max);
-  write_file_atomic(path, std::string(head), t.values.data(), t.values.size() * sizeof(double));
+  return StagedFile(path, std::string(head), t.values.data(), t.values.size() * sizeof(double));
 }
+
+void write_fdump(const std::string& path, const FTableData& t) { staged_fdump(path, t).commit(); }
 
 FTableData read_fdump(const std::string& path) {
   const std::string raw = slurp(path, "dump");
-  const std::size_t nl = raw.find('\n');
-  if (nl == std::string::npos || nl + 1 >= raw.size() || raw[nl + 1] != '\f') {
-    throw InputError("dump file '" + path + "': not an Fdump file (no header line and form feed)");
+  // Same as nanoBragg.c (L2111-L2127): fscanf("%d%d%d%d%d%d\n\f") reads six integers (across
+  // lines if need be) and then skips every whitespace byte that follows ("\n" and "\f" are both
+  // whitespace directives), data bytes that happen to be whitespace included; fread then fills
+  // the table row by row until the file ends, the rest staying 0 (calloc).
+  const char* text = raw.c_str();
+  std::size_t pos = 0;
+  long bounds[6];
+  for (long& b : bounds) {
+    char* stop = nullptr;
+    errno = 0;
+    b = std::strtol(text + pos, &stop, 10);
+    if (stop == text + pos || errno == ERANGE || b < std::numeric_limits<int>::min() ||
+        b > std::numeric_limits<int>::max()) {
+      throw InputError("dump file '" + path + "': header needs 6 integers");
+    }
+    pos = std::size_t(stop - text);
   }
+  while (pos < raw.size() && std::isspace(static_cast<unsigned char>(raw[pos]))) ++pos;
   FTableData t;
-  std::istringstream head(raw.substr(0, nl));
-  if (!(head >> t.h_min >> t.h_max >> t.k_min >> t.k_max >> t.l_min >> t.l_max)) {
-    throw InputError("dump file '" + path + "': header needs 6 integers");
-  }
+  t.h_min = int(bounds[0]), t.h_max = int(bounds[1]), t.k_min = int(bounds[2]), t.k_max = int(bounds[3]);
+  t.l_min = int(bounds[4]), t.l_max = int(bounds[5]);
   const long rh = long(t.h_max) - t.h_min + 1, rk = long(t.k_max) - t.k_min + 1, rl = long(t.l_max) - t.l_min + 1;
   if (rh < 1 || rk < 1 || rl < 1 || double(rh + 1) * (rk + 1) * (rl + 1) > 2.5e8) {
     throw InputError("dump file '" + path + "': bad index ranges in header");
   }
   const std::size_t count = std::size_t(rh + 1) * (rk + 1) * (rl + 1);
-  const std::size_t body = raw.size() - (nl + 2);
-  if (body < count * sizeof(double)) {
-    throw InputError("dump file '" + path + "': truncated (" + std::to_string(body) + " of " +
-                     std::to_string(count * sizeof(double)) + " data bytes)");
+  t.values.assign(count, 0.0);
+  std::memcpy(t.values.data(), raw.data() + pos, std::min(raw.size() - pos, count * sizeof(double)));
+  for (const double F : t.values) {
+    if (!std::isfinite(F)) throw InputError("dump file '" + path + "': contains non-finite structure factors");
   }
-  t.values.resize(count);
-  std::memcpy(t.values.data(), raw.data() + nl + 2, count * sizeof(double));
   t.hkls = std::int64_t(rh) * rk * rl;
   return t;
 }

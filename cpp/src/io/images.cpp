@@ -1,14 +1,19 @@
 /// Statistics, integer/PGM/noise images and atomic writes, with nanoBragg.c's arithmetic.
 #include "nanobragg/io/images.hpp"
 
-#include <fcntl.h>   // for AT_FDCWD
-#include <unistd.h>  // for mkstemp, close, unlink, syscall
+#include <fcntl.h>   // for open, AT_FDCWD
+#include <unistd.h>  // for getpid, close, unlink, syscall
 #if defined(__linux__)
 #include <sys/syscall.h>
 #endif
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <utility>
 #include <sys/stat.h>
 
 #include "nanobragg/io/errors.hpp"
@@ -169,6 +174,23 @@ std::string pgm_file(const std::vector<std::uint8_t>& pixels, int fpixels, int s
   return out;
 }
 
+std::string unphysical_image(const float* image, std::size_t n) {
+  std::size_t nonfinite = 0, negative = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    nonfinite += !std::isfinite(image[i]);
+    negative += image[i] < 0.0f;
+  }
+  if (nonfinite) {
+    return "the image has " + std::to_string(nonfinite) +
+           " NaN or infinite pixels: the inputs have no physical result (a zero, huge or non-finite value)";
+  }
+  if (negative) {
+    return "the image has " + std::to_string(negative) +
+           " pixels of negative photons: the inputs have no physical result (a negative fluence, flux or size)";
+  }
+  return std::string();
+}
+
 namespace {
 // Puts the finished temporary file at path. Over an existing regular file the two are swapped
 // (renameat2 RENAME_EXCHANGE) and the old one removed: a plain rename over a file makes ext4
@@ -186,29 +208,68 @@ bool move_into_place(const std::string& tmp, const std::string& path) {
 #endif
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
+
+// A new file in folder with a unique hidden name (set in name), open for writing. Created with
+// mode 0666, which the kernel masks with the umask: what fopen() gives a new file. The process
+// umask is never read or changed, since other threads may be creating files at the same time.
+int create_temporary(const std::string& folder, std::string& name) {
+  static std::atomic<unsigned long> counter{0};
+  const unsigned long pid = static_cast<unsigned long>(getpid());
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto now = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
+    char suffix[64];
+    std::snprintf(suffix, sizeof suffix, "/.nanobragg-%lx-%lx-%llx", pid, counter.fetch_add(1), now & 0xffffffULL);
+    name = folder + suffix;
+    const int fd = open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;
+}
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& head, const void* data, std::size_t size) {
+StagedFile::StagedFile(const std::string& path, const std::string& head, const void* data, std::size_t size)
+    : path_(path) {
+  // What the final rename would fail on is refused now, before any file of a set is in place:
+  // no name, a folder, a name too long, a path through a non-folder.
+  if (path.empty() || path.back() == '/') throw InputError("cannot write '" + path + "': no file name");
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw InputError("cannot write '" + path + "': a folder");
+  } else if (errno == ENAMETOOLONG || errno == ENOTDIR || errno == ELOOP) {
+    throw InputError("cannot write '" + path + "': " + std::strerror(errno));
+  }
   const std::size_t slash = path.find_last_of('/');
   const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash);
-  std::string tmp = folder + "/.nanobragg-XXXXXX";
-  const int fd = mkstemp(&tmp[0]);
-  if (fd < 0) throw InputError("cannot write '" + path + "': cannot create a temporary file in " + folder);
+  const int fd = create_temporary(folder, tmp_);
+  if (fd < 0) {
+    tmp_.clear();
+    throw InputError("cannot write '" + path + "': cannot create a temporary file in " + folder);
+  }
   FILE* f = fdopen(fd, "wb");
   bool ok = f != nullptr;
   if (ok && !head.empty()) ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
   if (ok && size) ok = std::fwrite(data, 1, size, f) == size;
   if (f) ok = (std::fclose(f) == 0) && ok;
   else close(fd);
-  // mkstemp makes 0600; give what fopen() would (0666 less the umask).
-  const mode_t mask = umask(0);
-  umask(mask);
-  if (ok) ok = chmod(tmp.c_str(), 0666 & ~mask) == 0;
-  if (ok) ok = move_into_place(tmp, path);
-  if (!ok) {
-    unlink(tmp.c_str());
-    throw InputError("cannot write '" + path + "'");
-  }
+  if (!ok) throw InputError("cannot write '" + path + "'");  // the destructor removes the temporary
+}
+
+StagedFile::StagedFile(StagedFile&& other) noexcept : path_(std::move(other.path_)), tmp_(std::move(other.tmp_)) {
+  other.tmp_.clear();
+}
+
+StagedFile::~StagedFile() {
+  if (!tmp_.empty()) unlink(tmp_.c_str());
+}
+
+void StagedFile::commit() {
+  if (tmp_.empty()) return;
+  if (!move_into_place(tmp_, path_)) throw InputError("cannot write '" + path_ + "'");
+  tmp_.clear();
+}
+
+void write_file_atomic(const std::string& path, const std::string& head, const void* data, std::size_t size) {
+  StagedFile(path, head, data, size).commit();
 }
 
 void write_file_atomic(const std::string& path, const void* data, std::size_t size) {

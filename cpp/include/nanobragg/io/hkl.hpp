@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "nanobragg/options.hpp"  // for FTableData
+#include "nanobragg/io/images.hpp"  // for StagedFile
+#include "nanobragg/options.hpp"     // for FTableData
 
 namespace nanobragg {
 
@@ -20,8 +21,12 @@ FTableData dense_table(const std::vector<double>& rows, double default_F);
 
 /// Writes the Fdump cache: "h_min h_max k_min k_max l_min l_max\n\f" then native doubles, l fastest.
 void write_fdump(const std::string& path, const FTableData& table);
+/// The same file staged (written to its temporary; in place after commit()).
+StagedFile staged_fdump(const std::string& path, const FTableData& table);
 
-/// Reads an Fdump cache; hkls is set to h_range * k_range * l_range as in the C.
+/// Reads an Fdump cache as nanoBragg.c does (whitespace after the header skipped, a short file
+/// leaving zeros); hkls is h_range * k_range * l_range as in the C. Throws InputError without six
+/// header integers, for impossible index ranges or non-finite values.
 FTableData read_fdump(const std::string& path);
 
 }  // namespace nanobragg

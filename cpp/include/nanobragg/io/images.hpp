@@ -48,6 +48,29 @@ double pgm_scale(double requested, double intfile_scale, double rmsd);
 /// The PGM file: "P5\n<f> <s>\n# pixels scaled by <%g>\n255\n" then the bytes.
 std::string pgm_file(const std::vector<std::uint8_t>& pixels, int fpixels, int spixels, double scale);
 
+/// Why a rendered image is no physical result, or "" when it is one: NaN or infinite pixels, or
+/// negative photon counts (what impossible inputs give; such an image is refused, not written).
+std::string unphysical_image(const float* image, std::size_t n);
+
+/// A file written in full to a temporary beside path (created 0666 less the umask, the mode
+/// fopen() gives; the process umask is never changed), then put in place by commit(). Destroyed
+/// uncommitted, e.g. by an exception, it removes the temporary: outputs staged first and
+/// committed together appear all or none. A path that is a folder is refused when staging.
+class StagedFile {
+ public:
+  StagedFile(const std::string& path, const std::string& head, const void* data, std::size_t size);
+  StagedFile(StagedFile&& other) noexcept;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  StagedFile& operator=(StagedFile&&) = delete;
+  ~StagedFile();
+  /// Renames the temporary to path (over an existing file: swapped in). Throws InputError.
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+};
+
 /// Writes bytes to path through a temporary file in the same folder and a rename, so a failed or
 /// interrupted run never leaves a partial file. Throws InputError naming the path on failure.
 void write_file_atomic(const std::string& path, const void* data, std::size_t size);

@@ -1,0 +1,104 @@
+"""Classes of bad input found by the differential fuzzer (tests/fuzz) that the readers and writers
+handle: each is refused with one line naming the file (exit 2) and leaves no file at all, the
+Fdump cache included, or, where the C makes a physical image, runs as the C does."""
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+BASE = "-cell 60 60 60 90 90 90 -N 3 -lambda 1 -distance 100 -detpixels 8 -pixel 0.1 -seed 1 -noprogress".split()
+HKL = "0 0 0 10\n1 0 0 5\n0 1 0 5\n"
+
+
+def cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def smv(width, height, **fields):
+    head = {"HEADER_BYTES": 512, "DIM": 2, "BYTE_ORDER": "little_endian", "TYPE": "unsigned_short",
+            "SIZE1": width, "SIZE2": height, "PIXEL_SIZE": 0.1, "DISTANCE": 100, "WAVELENGTH": 1}
+    head.update(fields)
+    text = ("{\n" + "".join(f"{k}={v};\n" for k, v in head.items()) + "}\n").encode().ljust(512, b" ")
+    return text + struct.pack(f"<{width * height}H", *([1] * (width * height)))
+
+
+def assert_refused_without_files(r, folder, inputs, *words):
+    assert r.returncode == 2, r.stdout[-500:] + r.stderr
+    err = r.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    err.encode("ascii")  # printable: no raw bytes of the input file
+    for w in words:
+        assert w in err, err
+    left = sorted(set(os.listdir(folder)) - set(inputs))
+    assert not left, f"files left behind: {left}"
+
+
+@pytest.mark.parametrize("name, args, files, words", [
+    # the Fdump cache used to be written before these were checked
+    ("mask of another size", ["-hkl", "p1.hkl", "-mask", "m.img"], {"m.img": smv(3, 5)}, ["m.img"]),
+    ("bad source file", ["-hkl", "p1.hkl", "-sourcefile", "s.txt"], {"s.txt": b"-10 0 \x85\x00x 1\n"}, ["s.txt"]),
+    ("missing S(Q) file", ["-hkl", "p1.hkl", "-stol", "missing.stol"], {}, ["missing.stol"]),
+    # the float image used to be in place before the rename of the int image failed
+    ("output name too long", ["-hkl", "p1.hkl", "-intfile", "a" * 300], {}, []),
+    ("empty output name", ["-hkl", "p1.hkl", "-intimage", ""], {}, []),
+    # raw bytes of an HKL file used to end up in the message (a UnicodeDecodeError, not naming it)
+    ("binary HKL file", ["-hkl", "b.hkl"], {"b.hkl": b"0 0 0 1\n\xbc\xff\x00 2 3 4\n"}, ["b.hkl", "not a number"]),
+])
+def test_refused_with_one_line_and_no_files(name, args, files, words, tmp_path):
+    (tmp_path / "p1.hkl").write_text(HKL)
+    for f, data in files.items():
+        (tmp_path / f).write_bytes(data)
+    r = cli(BASE + args, tmp_path)
+    assert_refused_without_files(r, tmp_path, ["p1.hkl", *files], *words)
+
+
+def test_zero_wavelength_from_img_header_is_refused(tmp_path):
+    """WAVELENGTH=0 in an -img header (no -lambda): NaN indices, with which the kernel used to read
+    outside the F table (SIGSEGV, as the C). Now a NaN image, refused."""
+    (tmp_path / "p1.hkl").write_text(HKL)
+    (tmp_path / "h.img").write_bytes(smv(8, 8, WAVELENGTH=0))
+    i = BASE.index("-lambda")
+    r = cli(BASE[:i] + BASE[i + 2:] + ["-hkl", "p1.hkl", "-N", "1", "-img", "h.img"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["p1.hkl", "h.img"], "NaN")
+
+
+def test_unphysical_image_is_refused(tmp_path):
+    """A negative fluence gives negative photons (the C writes them): refused, nothing written."""
+    r = cli(BASE + ["-default_F", "10", "-fluence", "-1e24"], tmp_path)
+    assert_refused_without_files(r, tmp_path, [])
+
+
+def test_truncated_fdump_reads_as_the_c_does(tmp_path):
+    """nanoBragg reads a short Fdump row by row and leaves the rest of the table 0, and skips every
+    whitespace byte after the header (data bytes included): the same table, so the same image."""
+    (tmp_path / "p1.hkl").write_text(HKL)
+    assert cli(BASE + ["-hkl", "p1.hkl", "-nonoise", "-nopgm"], tmp_path).returncode == 0
+    full = (tmp_path / "Fdump.bin").read_bytes()
+    head, body = full.split(b"\n\x0c", 1)
+    # Truncated: only the first rows survive; the image is that of a table with zeros elsewhere.
+    (tmp_path / "Fdump.bin").write_bytes(head + b"\n\x0c" + body[:len(body) // 3])
+    r = cli(BASE + ["-nonoise", "-nopgm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    from nanobragg_ext import io as nbio
+    t = nbio.read_fdump(str(tmp_path / "Fdump.bin"))
+    values = t.values.ravel()
+    n = len(body) // 3 // 8
+    assert np.array_equal(values[:n], np.frombuffer(body[:8 * n], "<f8"))
+    assert not values[n + 1:].any()
+    # A header followed by whitespace bytes: skipped like the C's "\n\f" scanf directives.
+    (tmp_path / "Fdump.bin").write_bytes(head + b"\n\x0c \r\t" + body)
+    t2 = nbio.read_fdump(str(tmp_path / "Fdump.bin"))
+    assert np.array_equal(t2.values.ravel(), np.frombuffer(body, "<f8"))
+
+
+def test_smv_header_numbers_are_read_as_atof_does(tmp_path):
+    """ValueOf() in the C is atof(): 'nan' is NaN (the field counts as absent), hex and inf parse."""
+    from nanobragg_ext import io as nbio
+    (tmp_path / "h.img").write_bytes(smv(4, 4, BEAM_CENTER_Y="nan", BEAM_CENTER_X="0x1p1", DISTANCE="  +1.5e2x"))
+    img = nbio.read_smv(str(tmp_path / "h.img"))
+    assert np.isnan(img.value("BEAM_CENTER_Y"))
+    assert img.value("BEAM_CENTER_X") == 2.0 and img.value("DISTANCE") == 150.0
