@@ -315,12 +315,12 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void polarization_lanes(const SimParams<Real>
 
 /// Real-space axes a, b, c (m) of one orientation of the component-major table.
 template <typename Real>
-struct CellAxes {
+struct OrientedCell {
   Real ax, ay, az, bx, by, bz, cx, cy, cz;
 };
 
 template <typename Real>
-NANOBRAGG_HD NANOBRAGG_FORCEINLINE CellAxes<Real> cell_axes(const Real* cells, int o, int n) {
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE OrientedCell<Real> cell_axes(const Real* cells, int o, int n) {
   const Real* c = cells + o;
   return {c[0], c[n], c[2 * n], c[3 * n], c[4 * n], c[5 * n], c[6 * n], c[7 * n], c[8 * n]};
 }
@@ -329,7 +329,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE CellAxes<Real> cell_axes(const Real* cells, i
 /// (returns false, nothing decided) when some lane would switch interpolation off.
 template <typename Real, int W>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool tricubic_terms(const SimParams<Real>& p, const LatticeSetup<Real>& ls,
-                                                       const CellAxes<Real>& c, const LaneVec3<Real, W>& q,
+                                                       const OrientedCell<Real>& c, const LaneVec3<Real, W>& q,
                                                        const Real (&skip)[W], Real (&term)[W], Real (&keep)[W]) {
   Real h[W], k[W], l[W], F_latt[W], F_cell[W];
   NANOBRAGG_SIMD
@@ -359,7 +359,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool tricubic_terms(const SimParams<Real>& p,
 /// Stage 5 (fast path, nearest-neighbour F): lattice factor and table lookup in SIMD lanes.
 template <typename Real, int W>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE void nearest_terms(const SimParams<Real>& p, const LatticeSetup<Real>& ls,
-                                                      const CellAxes<Real>& c, const LaneVec3<Real, W>& q,
+                                                      const OrientedCell<Real>& c, const LaneVec3<Real, W>& q,
                                                       const Real (&skip)[W], Real (&term)[W], Real (&keep)[W]) {
   const FTable<Real> F = p.F;
   NANOBRAGG_SIMD
@@ -380,7 +380,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void nearest_terms(const SimParams<Real>& p, 
 /// where tricubic interpolation switches off (recorded in st, Q8).
 template <typename Real, int W>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE void general_terms(const SimParams<Real>& p, const LatticeSetup<Real>& ls,
-                                                      const CellAxes<Real>& c, const LaneVec3<Real, W>& q,
+                                                      const OrientedCell<Real>& c, const LaneVec3<Real, W>& q,
                                                       const Real (&skip)[W], BlockState<W>& st, Real (&term)[W],
                                                       Real (&keep)[W]) {
   const FTable<Real> F = p.F;
@@ -435,7 +435,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void general_terms(const SimParams<Real>& p, 
 /// the C's value there.
 template <typename Real, int W>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE void lattice_terms(const SimParams<Real>& p, const LatticeSetup<Real>& ls,
-                                                      const CellAxes<Real>& c, const LaneVec3<Real, W>& q,
+                                                      const OrientedCell<Real>& c, const LaneVec3<Real, W>& q,
                                                       const Real (&skip)[W], BlockState<W>& st, Real (&term)[W],
                                                       Real (&keep)[W]) {
   bool any_interp = false, all_interp = true;
