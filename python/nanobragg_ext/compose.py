@@ -72,11 +72,9 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
 def detect(image, detector: List[str], out) -> None:
     """noisify's outputs for the image (its options; -floatfile names the composed image)."""
     from . import _core, io
-    from .noisify.command import native_params
+    from .noisify.command import response_of
     from .noisify.headers import noisify_header
     from .noisify.options import parse_args as parse_noisify_args
-    from .noisify.response import DetectorResponse
-
     req = parse_noisify_args(detector)
     y, x = image.shape
     if req.headerfile is not None:
@@ -88,7 +86,7 @@ def detect(image, detector: List[str], out) -> None:
         req.Ybeam = req.detsize_y / 2.0
     if not req.calculate_noise:
         req.calibration = req.readout = req.flicker = 0.0
-    response = DetectorResponse.from_native(native_params(req))
+    response = response_of(req)
     response.check(x, y, _core.noisify_scan(image))
     result = _core.noisify_response(image.ravel(), x, y, response.params, req.seed, req.calculate_noise)
     head = noisify_header(req.bits, result.width, result.height, req.pixel * req.rebin, req.distance, req.lambda_,

@@ -3,6 +3,7 @@ finish well writes nothing: every output folder is writable, the geometry gives 
 photons; and a note of how long a long run will take."""
 from __future__ import annotations
 
+import math
 import os
 
 from . import _core
@@ -42,7 +43,21 @@ def check_outputs(req) -> None:
 def check(req) -> None:
     """Everything that can be checked before any input is read or any file written."""
     check_outputs(req)
+    check_header_values(req)
     check_geometry(req.options)
+
+
+def check_header_values(req) -> None:
+    """An -img/-mask header sets values no option checked (unless an option after it did):
+    a zero wavelength or pixel size there gives NaN Miller indices in the C (a crash with -hkl)."""
+    if req.img is None and req.mask is None:
+        return
+    o = req.options
+    source = f"option {'-img' if req.img is not None else '-mask'}: the header of '{req.img or req.mask}'"
+    if not (o.lambda0 > 0 and math.isfinite(o.lambda0)):
+        raise OptionError(f"{source} gives the wavelength {o.lambda0 * 1e10:g} A (WAVELENGTH); it must be positive")
+    if not (o.pixel_size > 0 and math.isfinite(o.pixel_size)):
+        raise OptionError(f"{source} gives the pixel size {o.pixel_size * 1e3:g} mm (PIXEL_SIZE); it must be positive")
 
 
 def check_geometry(options) -> None:

@@ -27,8 +27,7 @@ AIR = ["-stol", "air", "-thick", "20", "-density", "0.0012", "-MW", "28.97"]
 
 
 def cli(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    subprocess.run([sys.executable, "-m", "nanobragg_ext.cli"] + args, cwd=cwd, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "nanobragg_ext.cli"] + args, cwd=cwd, check=True,
                    stdout=subprocess.DEVNULL)
 
 
@@ -76,8 +75,7 @@ def test_compose_command_equals_the_three_programs_in_sequence(tmp_path):
 
 
 def test_compose_refuses_mismatched_sizes(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", "compose"] + BRAGG + ["-background"] + WATER +
-                       ["-detpixels", "32", "-flux", "1e12"] + ["-detector", "-seed", "1"], cwd=tmp_path, env=env,
+                       ["-detpixels", "32", "-flux", "1e12"] + ["-detector", "-seed", "1"], cwd=tmp_path,
                        capture_output=True, text=True)
     assert r.returncode == 2 and "32x32" in r.stderr and list(tmp_path.iterdir()) == []

@@ -21,16 +21,24 @@ def readme_blocks(language):
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
-def readme_commands():
-    """Every nanobragg-ext command of the README's sh blocks, continuation lines joined, comments
-    dropped; the `dataset ...` placeholder line is left out."""
-    commands = []
+def readme_command_blocks():
+    """The nanobragg-ext commands of each of the README's sh blocks (a block's commands run in order:
+    a later one may read what an earlier one wrote), continuation lines joined, comments dropped;
+    the `dataset ...` placeholder line is left out."""
+    blocks = []
     for block in readme_blocks("sh"):
+        commands = []
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("  #")[0].strip()
             if line.startswith("nanobragg-ext") and "..." not in line:
                 commands.append(line.split())
-    return commands
+        if commands:
+            blocks.append(commands)
+    return blocks
+
+
+def readme_commands():
+    return [c for block in readme_command_blocks() for c in block]
 
 
 def repo_copy(tmp_path):
@@ -72,18 +80,19 @@ def test_readme_lists_commands_for_every_example_input():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", readme_commands(), ids=lambda c: " ".join(c[1:4]))
-def test_readme_command_runs_as_written(tmp_path, command):
-    if command[1:2] == ["hkl"]:
-        pytest.importorskip("gemmi", reason="nanobragg-ext hkl needs gemmi ([test] extra)")
-    if command[1:2] == ["dataset"]:
-        pytest.importorskip("dask", reason="nanobragg-ext dataset needs dask ([test] extra)")
+@pytest.mark.parametrize("block", readme_command_blocks(), ids=lambda b: " ".join(b[0][1:4]))
+def test_readme_commands_run_as_written(tmp_path, block):
     cwd = repo_copy(tmp_path)
-    # The dataset example renders 60 frames (1.5 min on this project's 2 busy cores); its first 2
-    # exercise the same command (the rest differ only in their random orientation).
-    extra = ["--max-frames", "2"] if command[1:2] == ["dataset"] else []
-    r = cli(command[1:] + extra, cwd)
-    assert r.returncode == 0, f"{' '.join(command)}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+    for command in block:
+        if command[1:2] == ["hkl"]:
+            pytest.importorskip("gemmi", reason="nanobragg-ext hkl needs gemmi ([test] extra)")
+        if command[1:2] == ["dataset"]:
+            pytest.importorskip("dask", reason="nanobragg-ext dataset needs dask ([test] extra)")
+        # The dataset example renders 60 frames (1.5 min on this project's 2 busy cores); its first 2
+        # exercise the same command (the rest differ only in their random orientation).
+        extra = ["--max-frames", "2"] if command[1:2] == ["dataset"] else []
+        r = cli(command[1:] + extra, cwd)
+        assert r.returncode == 0, f"{' '.join(command)}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
 
 
 def test_readme_python_api_block_runs_as_written(tmp_path):

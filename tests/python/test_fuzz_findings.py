@@ -58,12 +58,12 @@ def test_refused_with_one_line_and_no_files(name, args, files, words, tmp_path):
 
 def test_zero_wavelength_from_img_header_is_refused(tmp_path):
     """WAVELENGTH=0 in an -img header (no -lambda): NaN indices, with which the kernel used to read
-    outside the F table (SIGSEGV, as the C). Now a NaN image, refused."""
+    outside the F table (SIGSEGV, as the C). Refused before anything is read, naming the header."""
     (tmp_path / "p1.hkl").write_text(HKL)
     (tmp_path / "h.img").write_bytes(smv(8, 8, WAVELENGTH=0))
     i = BASE.index("-lambda")
     r = cli(BASE[:i] + BASE[i + 2:] + ["-hkl", "p1.hkl", "-N", "1", "-img", "h.img"], tmp_path)
-    assert_refused_without_files(r, tmp_path, ["p1.hkl", "h.img"], "NaN")
+    assert_refused_without_files(r, tmp_path, ["p1.hkl", "h.img"], "-img", "WAVELENGTH", "must be positive")
 
 
 def test_unphysical_image_is_refused(tmp_path):
