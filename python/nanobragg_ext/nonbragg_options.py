@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 from . import _core
 from .options import (RTD, OptionError, _both, _energy, _filename, _flag, _Handler, _is_number, _number, _pivot,
-                      _positive, _printout_pixel, _roi, _set, _setreq, _vector, apply_smv_header, deg, mm)
+                      _positive, _printout_pixel, _roi, _set, _setreq, _vector, apply_smv_header, check_all_consumed,
+                      deg, mm, unknown_option)
 
 
 class NonBraggRequest:
@@ -228,14 +229,8 @@ def parse_nonbragg_args(argv: List[str]) -> NonBraggRequest:
                 consumed[j] = True
             fired = True
         if not fired and not consumed[i] and not _is_number(tok):
-            import difflib
-
-            close = difflib.get_close_matches(tok, KNOWN_SPELLINGS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise OptionError(f"unknown nonbragg option {tok}{hint}")
-    for i, tok in enumerate(args):
-        if not consumed[i] and not tok.startswith("-"):
-            raise OptionError(f"unexpected argument '{tok}' (not the value of any option)")
+            raise unknown_option(tok, KNOWN_SPELLINGS, "nonbragg option")
+    check_all_consumed(args, consumed)
     req.amorphous.corrected = req.corrected
     return req
 

@@ -436,15 +436,25 @@ def parse_args(argv: List[str]) -> Request:
             if opt.stop:
                 break
         if not fired and not consumed[i] and not _is_number(tok):
-            import difflib  # only on this error path: it slows every start-up otherwise
-
-            close = difflib.get_close_matches(tok, KNOWN_SPELLINGS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise OptionError(f"unknown option {tok}{hint}")
-    for i, tok in enumerate(args):
-        if not consumed[i] and not tok.startswith("-"):
-            raise OptionError(f"unexpected argument '{tok}' (not the value of any option)")
+            raise unknown_option(tok, KNOWN_SPELLINGS)
+    check_all_consumed(args, consumed)
     return req
+
+
+def unknown_option(tok: str, spellings, what: str = "option") -> OptionError:
+    """The error for a token no handler takes, with the closest known spelling suggested."""
+    import difflib  # only on this error path: it slows every start-up otherwise
+
+    close = difflib.get_close_matches(tok, spellings, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return OptionError(f"unknown {what} {tok}{hint}")
+
+
+def check_all_consumed(args: List[str], consumed: List[bool], allowed=lambda tok: False) -> None:
+    """Refuse a stray token: not an option, not the value of one (allowed: tokens that may stand alone)."""
+    for i, tok in enumerate(args):
+        if not consumed[i] and not tok.startswith("-") and not allowed(tok):
+            raise OptionError(f"unexpected argument '{tok}' (not the value of any option)")
 
 
 # The building blocks noisify's and nonBragg's hand-written tables import from here.

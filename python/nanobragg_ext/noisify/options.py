@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # typing is left out: the command line starts faster
 if TYPE_CHECKING:
     from typing import List, Optional
 
-from ..options import OptionError, _Handler, _is_number, _number
+from ..options import OptionError, _Handler, _is_number, _number, check_all_consumed, unknown_option
 
 #: noisify.c's file names when none is given.
 DEFAULT_INTFILE, DEFAULT_PGMFILE, DEFAULT_NOISEFILE = "intimage.img", "image.pgm", "noiseimage.img"
@@ -255,12 +255,6 @@ def parse_args(argv: List[str]) -> NoisifyRequest:
             if h in EXTRA_HANDLERS:
                 break
         if not fired and not consumed[i] and not _is_number(tok):
-            import difflib  # only on this error path
-
-            close = difflib.get_close_matches(tok, KNOWN_SPELLINGS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise OptionError(f"unknown option {tok}{hint}")
-    for i, tok in enumerate(args):
-        if not consumed[i] and not tok.startswith("-") and POSITIONAL_INPUT not in tok:
-            raise OptionError(f"unexpected argument '{tok}' (not the value of any option)")
+            raise unknown_option(tok, KNOWN_SPELLINGS)
+    check_all_consumed(args, consumed, allowed=lambda tok: POSITIONAL_INPUT in tok)
     return req
