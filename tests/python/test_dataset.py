@@ -185,8 +185,18 @@ def test_interrupted_run_resumes_to_the_same_file(cfg, client, tmp_path):
         assert "end_time" in a["entry"]
 
     # A different series in the same file is refused, not mixed in.
-    with pytest.raises(ValueError, match="different dataset"):
+    with pytest.raises(ValueError, match="different dataset .*use overwrite=True to replace it"):
         Dataset(cfg, RotationSweep(0.0, 1.0, 10, seed=1)).write(part, workers=0)
+
+
+def test_cli_names_its_own_overwrite_flag(tmp_path, capsys):
+    out = str(tmp_path / "x.h5")
+    assert main(FLAGS + ["--sweep", "0", "1", "2", "--out", out, "--workers", "0"]) == 0
+    capsys.readouterr()
+    assert main(FLAGS + ["--sweep", "5", "1", "2", "--out", out, "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "use --overwrite to replace it" in err and "overwrite=True" not in err
+    assert main(FLAGS + ["--sweep", "5", "1", "2", "--out", out, "--workers", "0", "--overwrite"]) == 0
 
 
 def test_still_series_is_reproducible_across_runs_and_worker_counts(cfg, client, tmp_path):

@@ -151,6 +151,7 @@ def main(argv: List[str], out=None) -> int:
     from ..io import InputError
     from ..options import OptionError
     from .cluster import FrameError
+    from .nexus import DatasetExists
 
     out = sys.stdout if out is None else out
     if any(a in ("-h", "--help", "-help") for a in argv):
@@ -188,6 +189,9 @@ def main(argv: List[str], out=None) -> int:
                              notify=bar.notify)
         finally:
             bar.close()
+    except DatasetExists as e:
+        print(f"nanobragg-ext dataset: error: {DatasetExists(e.path, '--overwrite')}", file=sys.stderr)
+        return 2
     except FrameError as e:
         print(f"nanobragg-ext dataset: error: {e}; the frames written so far are kept (run again to resume)",
               file=sys.stderr)

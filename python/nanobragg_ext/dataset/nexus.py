@@ -64,6 +64,14 @@ def _cell_of(axes: np.ndarray) -> np.ndarray:
     return np.array([la, lb, lc, ang(b, c, lb, lc), ang(a, c, la, lc), ang(a, b, la, lb)])
 
 
+class DatasetExists(ValueError):
+    """The output file holds another dataset: the API says overwrite=True, the CLI --overwrite."""
+
+    def __init__(self, path: str, how: str = "overwrite=True"):
+        super().__init__(f"'{path}' holds a different dataset (or none); use {how} to replace it, or another file")
+        self.path = path
+
+
 class NXmxWriter:
     """The output file, owned by the client: creates (or reopens to resume) and fills it."""
 
@@ -83,8 +91,7 @@ class NXmxWriter:
             old = old.decode() if isinstance(old, bytes) else old
             if old is None or json.loads(old) != json.loads(text):
                 self.f.close()
-                raise ValueError(f"'{path}' holds a different dataset (or none); use overwrite=True "
-                                 "(--overwrite) to replace it, or another file")
+                raise DatasetExists(path)
             self.resumed = True
         else:
             self.f = h5py.File(path, "w")
