@@ -23,11 +23,14 @@ from grammar import Case, float_file
 
 MEMORY_LIMIT = 4 << 30  # address space of each run: a huge detector fails fast instead of swapping
 FLOAT_TOLERANCE = 1e-6  # of the C image's maximum, as the golden parity tests
-# Our refusals of input the README lists as bad where the C silently misreads it (an unknown
-# option, a stray token, a non-numeric value read by atof as 0; a missing, malformed or truncated
-# HKL, matrix, source or SMV file, an Fdump file without its header, a mask of another size):
-# documented deviations.
-DOCUMENTED = ("unknown option", "unexpected argument", "is not a number", "is not an integer")
+# Our refusals of input the README ("Bad input") lists as bad where the C silently misreads it or
+# gives an image anyway (an unknown option, a stray token, a non-numeric value read by atof as 0, a
+# value missing in the middle of the line; nan/inf or overflowing tokens; a value outside the
+# option table's range (negative, zero or past any experiment), a zero-length vector; a missing,
+# malformed or truncated HKL, matrix, source or SMV file, an Fdump file without its header, a mask
+# of another size): documented deviations, each kept apart by its message in the tally.
+DOCUMENTED = ("unknown option", "unexpected argument", "is not a number", "is not an integer",
+              "is not a finite number", "is out of range", "must be", "zero-length vector", " needs ")
 DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "mask file", "dump file")
 
 
