@@ -11,6 +11,7 @@ unknown option) or the value is outside its field's valid range (README, Bad inp
 from __future__ import annotations
 
 import math
+import os
 import time
 
 TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
@@ -298,7 +299,7 @@ def _threads(opt, req, v, tok):
     n = _number(v[0], tok, "int")
     if n < 0:
         _refuse(tok, "must be >= 0 (0: all cores)", v[0])
-    req.threads = n
+    req.threads = min(n, os.cpu_count() or 1)  # more threads than cores: the same image, slower (or no memory)
 
 
 def _ignored(opt, req, v, tok):

@@ -160,3 +160,42 @@ def test_attenuation_length_that_underflows_is_infinite_absorption(tmp_path):
     r = cli(BASE + ["-default_F", "10", "-nopgm", "-detector_abs", "1e-320", "-detector_thick", "100"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert not np.fromfile(tmp_path / "floatimage.bin", "<f4").any()
+
+
+def test_more_threads_than_cores_is_the_same_image(tmp_path):
+    """-threads 2147483647 made libgomp abort (no memory for the thread stacks); the C has no -threads
+    and makes its image, so more threads than cores run as many as there are cores."""
+    from nanobragg_ext.options import parse_args
+    assert parse_args(["-threads", "2147483647"]).threads == (os.cpu_count() or 1)
+    r = cli(BASE + ["-default_F", "10", "-nopgm", "-threads", "2147483647"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    want = np.fromfile(tmp_path / "floatimage.bin", "<f4")
+    assert cli(BASE + ["-default_F", "10", "-nopgm", "-threads", "1"], tmp_path).returncode == 0
+    assert np.array_equal(np.fromfile(tmp_path / "floatimage.bin", "<f4"), want)
+
+
+@pytest.mark.parametrize("data, words", [
+    # the C reads the missing columns of a last line without a newline as 0: wavelength 0, SIGSEGV
+    (b"-10 0 0", "without a newline"),
+    (b"-10 0 0 1 1e-10\n  ", "without a newline"),
+    # an explicit wavelength of 0 (SIGSEGV in the C) used to end in an OverflowError traceback
+    (b"-10 0 0 1 0\n", "wavelength"),
+])
+def test_source_file_without_a_wavelength_is_refused(data, words, tmp_path):
+    (tmp_path / "s.txt").write_bytes(data)
+    r = cli(BASE + ["-default_F", "10", "-sourcefile", "s.txt"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["s.txt"], "s.txt", words)
+
+
+def test_source_file_last_line_with_all_columns_needs_no_newline(tmp_path):
+    (tmp_path / "s.txt").write_bytes(b"-10 0 0 1 1e-10")
+    r = cli(BASE + ["-default_F", "10", "-sourcefile", "s.txt", "-nopgm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_oversample_thick_without_a_sensor_thickness_gives_the_c_zero_image(tmp_path):
+    """The C recomputes the capture fraction for every sub-pixel under -oversample_thick even with no
+    thickness: exp(0) - exp(0) = 0, a zero image (the kernel used to keep the capture fraction 1)."""
+    r = cli(BASE + ["-default_F", "10", "-nopgm", "-oversample_thick"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not np.fromfile(tmp_path / "floatimage.bin", "<f4").any()
