@@ -3,6 +3,7 @@ render entry both the API and the CLI call. A Simulator is a handle on a native 
 (``_core.Simulator``): the set-up, the structure factors and the kernel tables live there, once."""
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from typing import Optional, Sequence
@@ -127,7 +128,7 @@ class Simulator:
         self.dtype = np.dtype(dtype)
         if self.dtype not in _FLOAT_DTYPES:
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
-        self.threads = int(threads)
+        self.threads = min(int(threads), os.cpu_count() or 1)  # more than the cores: the same image, or no memory
         self.backend = resolve_backend(backend)
         table = config.structure_factors
         if table is not None and not isinstance(table, nbio.FTable):

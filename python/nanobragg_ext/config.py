@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _core
 from .option_table import FIELDS, Field, invert
-from .options import INT_LIMIT, Request, apply_smv_header, check_cell, mm, parse_args
+from .options import INT_LIMIT, INT_MIN, Request, _inverse_um, apply_smv_header, check_cell, mm, parse_args
 from .preflight import check_geometry
 
 __all__ = ["DetectorConfig", "BeamConfig", "CrystalConfig", "SamplingConfig", "SimulationConfig",
@@ -146,7 +146,7 @@ def _check_number(who: str, field: Field, v, integer: bool) -> None:
     reason = field.range.reason(v)
     if reason:
         raise _bad(who, reason, v)
-    if integer and abs(v) > INT_LIMIT:
+    if integer and abs(v) > INT_LIMIT and v != INT_MIN:
         raise _bad(who, f"is out of range (at most {INT_LIMIT} in size)", v)
 
 
@@ -248,7 +248,7 @@ def _native_value(field: Field, v):
     if kind == "int":
         return int(v)
     if kind == "seed":
-        return -int(v)
+        return -int(v) if v != INT_MIN else INT_MIN  # the C's int negation of INT_MIN wraps to itself
     if kind == "bool":
         return int(bool(v)) if field.name == "interpolate" else bool(v)
     if kind == "choice":
@@ -272,7 +272,7 @@ def _user_value(field: Field, v):
     if kind == "int":
         return int(v)
     if kind == "seed":
-        return -int(v)
+        return -int(v) if v != INT_MIN else INT_MIN
     if kind == "bool":
         return bool(v)
     if kind == "choice":
@@ -331,7 +331,7 @@ def _split_to_native(cfg, f, v, o):
 
 
 def _absorption_to_native(cfg, f, v, o):
-    o.detector_mu = -1.0 if v is None else (0.0 if math.isinf(v) else 1.0 / (float(v) * 1e-6))
+    o.detector_mu = -1.0 if v is None else (0.0 if math.isinf(v) else _inverse_um(float(v)))
 
 
 def _misset_seed_to_native(cfg, f, v, o):
@@ -559,9 +559,9 @@ class DetectorConfig:
 
     @property
     def shape(self) -> Tuple[int, int]:
-        """(slow, fast) image shape, the pixel counts or detector size / pixel size as the C rounds it."""
-        f = self.fpixels if self.fpixels is not None else int(math.ceil(mm(self.detsize_f_mm) / mm(self.pixel_size_mm) - 0.5))
-        s = self.spixels if self.spixels is not None else int(math.ceil(mm(self.detsize_s_mm) / mm(self.pixel_size_mm) - 0.5))
+        """(slow, fast) image shape, the pixel counts or (None or 0) detector size / pixel size as the C rounds it."""
+        f = self.fpixels if self.fpixels else int(math.ceil(mm(self.detsize_f_mm) / mm(self.pixel_size_mm) - 0.5))
+        s = self.spixels if self.spixels else int(math.ceil(mm(self.detsize_s_mm) / mm(self.pixel_size_mm) - 0.5))
         return (s, f)
 
 

@@ -134,7 +134,14 @@ def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[f
     xyz: List[float] = []
     weight: List[float] = []
     lam: List[float] = []
-    for lineno, line in enumerate(_read_bytes(path, "source").decode("latin-1").splitlines(), 1):
+    text = _read_bytes(path, "source").decode("latin-1")
+    lines = text.splitlines()
+    # The C reads the columns missing from a last line without a newline (even a blank one) as 0, not
+    # as "not given": a wavelength of 0, and a crash.
+    if text and not text.endswith("\n") and len([f for f in re.split(_DELIMS, lines[-1].strip()) if f]) < 5:
+        raise InputError(f"source file '{path}' line {len(lines)}: no wavelength on a last line without "
+                         "a newline (nanoBragg reads it as 0)")
+    for lineno, line in enumerate(lines, 1):
         fields = [f for f in re.split(_DELIMS, line.strip()) if f]
         if not fields:
             continue
@@ -148,6 +155,9 @@ def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[f
         if not all(math.isfinite(v) for v in vals):
             raise InputError(f"source file '{path}' line {lineno}: non-finite number")
         vals += [math.nan] * (5 - len(vals))
+        if abs(vals[4]) < 1e-14:  # the C divides by it (and crashes)
+            raise InputError(f"source file '{path}' line {lineno}: the wavelength (m) must not be 0 "
+                             "or under 1e-14 in size")
         xyz += vals[:3]
         weight.append(vals[3])
         lam.append(vals[4])

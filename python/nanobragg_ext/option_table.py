@@ -106,6 +106,7 @@ POSITIVE = Range(0, lo_open=True)
 NONNEG = Range(0)
 ANY = Range()
 COUNT = Range(1, integer=True)
+PIXEL_COUNT = Range(0, integer=True)  # the C reads 0 pixels as "from the detector size"
 SIGNED_COUNT = Range(integer=True)  # the C treats n <= 0 as "not given" (BEHAVIOUR.md 7.2)
 KAHN = Range(-1, 1)                 # a polarization factor outside [-1, 1] gives negative photons
 # A spread over 1e5 degrees overflows the C's random rotations into NaN images (~1e100 here);
@@ -266,10 +267,10 @@ FIELDS = [
           flag="-twotheta_axis", help="axis of the detector's two-theta swing"),
     Field("detector", "convention", "choice", "convention", default="mosflm", choices=CONVENTIONS,
           help="axis convention: mosflm, xds, adxv, denzo, dials or custom (the *_vector options)"),
-    Field("detector", "fpixels", "int", "fpixels", unset=0, range=COUNT, flag="-detpixels_f",
-          help="pixels along the fast axis"),
-    Field("detector", "spixels", "int", "spixels", unset=0, range=COUNT, flag="-detpixels_s",
-          help="pixels along the slow axis"),
+    Field("detector", "fpixels", "int", "fpixels", unset=0, range=PIXEL_COUNT, flag="-detpixels_f",
+          help="pixels along the fast axis (0: from the detector size)"),
+    Field("detector", "spixels", "int", "spixels", unset=0, range=PIXEL_COUNT, flag="-detpixels_s",
+          help="pixels along the slow axis (0: from the detector size)"),
     Field("detector", "pixel_size_mm", "real", "pixel_size", MM, default=0.1, range=Range(0, 1e6, lo_open=True), flag="-pixel",
           header=True, help="pixel size (mm)"),
     Field("detector", "detsize_f_mm", "real", "detsize_f", MM, default=102.4, range=POSITIVE, flag="-detsize_f",

@@ -11,6 +11,7 @@ unknown option) or the value is outside its field's valid range (README, Bad inp
 from __future__ import annotations
 
 import math
+import os
 import time
 
 TYPE_CHECKING = False  # typing and dataclasses are left out: the command line starts faster
@@ -72,6 +73,7 @@ class Request:
 
 
 INT_LIMIT = 2**31 - 1  # the C reads counts and seeds with atoi (a C int)
+INT_MIN = -2**31      # atoi's one value beyond -INT_LIMIT
 
 
 def _number(text: str, option: str, kind="real"):
@@ -83,7 +85,7 @@ def _number(text: str, option: str, kind="real"):
     if kind == "int" or kind is int:
         if not math.isfinite(value) or value != int(value):
             raise OptionError(f"option {option}: '{text}' is not an integer")
-        if abs(value) > INT_LIMIT:
+        if abs(value) > INT_LIMIT and value != INT_MIN:
             raise OptionError(f"option {option}: '{text}' is out of range (at most {INT_LIMIT} in size)")
         return int(value)
     if not math.isfinite(value):
@@ -112,7 +114,7 @@ def _value(field: Field, text: str, tok: str, kind=None):
         if reason:
             _refuse(tok, reason + (f" ({field.unit.name})" if field.unit.name else ""), text)
     if field.kind == "seed":
-        return -x
+        return -x if x != INT_MIN else x  # the C's int negation of INT_MIN wraps to itself
     return x if kind == "int" else field.unit.to_native(x)
 
 
@@ -231,6 +233,11 @@ def _pix0(opt, req, v, tok):
     req.options.convention = _core.Convention.CUSTOM
 
 
+def _inverse_um(x: float) -> float:
+    """1/(x um) in 1/m; a length so small that x*1e-6 underflows to 0 gives inf, as in the C."""
+    return 1.0 / (x * 1e-6) if x * 1e-6 else math.inf
+
+
 def _detector_abs(opt, req, v, tok):
     if "inf" in v[0] or _number(v[0], tok) == 0.0:
         req.options.detector_thick = 0.0
@@ -239,7 +246,7 @@ def _detector_abs(opt, req, v, tok):
     x = _number(v[0], tok)
     if x < 0:
         _refuse(tok, "an attenuation length must be positive (um; inf or 0: none)", v[0])
-    req.options.detector_mu = 1.0 / (x * 1e-6)
+    req.options.detector_mu = _inverse_um(x)
 
 
 def _from_energy(opt, req, v, tok):
@@ -292,7 +299,7 @@ def _threads(opt, req, v, tok):
     n = _number(v[0], tok, "int")
     if n < 0:
         _refuse(tok, "must be >= 0 (0: all cores)", v[0])
-    req.threads = n
+    req.threads = min(n, os.cpu_count() or 1)  # more threads than cores: the same image, slower (or no memory)
 
 
 def _ignored(opt, req, v, tok):

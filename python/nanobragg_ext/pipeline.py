@@ -83,12 +83,20 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
         raise UsageError("no structure factors (-hkl, a dump file or -default_F) given")
     xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
     if req.stol is not None:
-        nbio._read_bytes(req.stol, "S(Q)")  # read and unused, as in the C
+        if not _has_text_rows(nbio._read_bytes(req.stol, "S(Q)")):  # read and unused, as in the C
+            raise nbio.InputError(f"S(Q) file '{req.stol}': no data in input file")
         messages.append(f"reading {req.stol}")
     sim = _core.Simulator(opt, table, xyz, lam, weight, None, axes)
     if req.mask_image is not None:
         sim.set_mask(mask_pixels(req, sim.prepared))
     return sim
+
+
+def _has_text_rows(data: bytes) -> bool:
+    """Whether the C's read_text_file counts a row in data: a line is blank only when nothing but
+    its delimiters comes before its newline (a last line without one always counts)."""
+    lines = data.split(b"\n")
+    return bool(lines[-1]) or any(line.lstrip(b" \t,;:!") for line in lines[:-1])
 
 
 def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:

@@ -56,7 +56,7 @@ def test_info_subcommand(tmp_path):
     (["-distanse", "100"], ["unknown option -distanse", "did you mean -distance"]),
     (["-detector_thick"], ["-detector_thick", "needs 1 value"]),  # the C reads past argv and crashes
     (["-distance", "abc"], ["-distance", "'abc' is not a number"]),
-    (["-detpixels", "0"], ["-detpixels", "must be positive"]),
+    (["-detpixels", "-2"], ["-detpixels", "must be >= 0"]),  # 0 is "from the detector size", as in the C
     (["-pixel", "-0.1"], ["-pixel", "must be positive"]),
     (["-lambda", "0"], ["-lambda", "must be >= 0.0001"]),
     (["-detsize", "-5"], ["-detsize", "must be positive"]),

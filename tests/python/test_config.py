@@ -24,7 +24,7 @@ def small(**crystal):
 
 @pytest.mark.parametrize("kwargs, field", [
     (dict(pixel_size_mm=0), "pixel_size_mm"), (dict(pixel_size_mm=-0.1), "pixel_size_mm"),
-    (dict(fpixels=0), "fpixels"), (dict(spixels=-3), "spixels"), (dict(fpixels=2.5), "fpixels"),
+    (dict(fpixels=-1), "fpixels"), (dict(spixels=-3), "spixels"), (dict(fpixels=2.5), "fpixels"),
     (dict(distance_mm=0), "distance_mm"), (dict(convention="foo"), "convention"), (dict(pivot="x"), "pivot"),
     (dict(fdet_vector=(1, 0)), "fdet_vector"), (dict(roi=(1, 2, 3)), "roi"),
     (dict(absorption_length_um=0), "absorption_length_um"), (dict(thicksteps=0), "thicksteps"),

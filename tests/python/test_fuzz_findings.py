@@ -102,3 +102,100 @@ def test_smv_header_numbers_are_read_as_atof_does(tmp_path):
     img = nbio.read_smv(str(tmp_path / "h.img"))
     assert np.isnan(img.value("BEAM_CENTER_Y"))
     assert img.value("BEAM_CENTER_X") == 2.0 and img.value("DISTANCE") == 150.0
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b" \t,;:!\n\n"])
+def test_empty_stol_file_is_refused(data, tmp_path):
+    """An S(Q) file without a row (blank lines only): the C says "no data in input file" and exits."""
+    (tmp_path / "p1.hkl").write_text(HKL)
+    (tmp_path / "e.stol").write_bytes(data)
+    for opt in ("-stol", "-4stol", "-Q"):
+        r = cli(BASE + ["-hkl", "p1.hkl", opt, "e.stol"], tmp_path)
+        assert_refused_without_files(r, tmp_path, ["p1.hkl", "e.stol"], "e.stol", "no data")
+
+
+def test_stol_file_with_any_row_is_read_as_the_c_does(tmp_path):
+    """The C counts any line that is not only delimiters as a row (a last line without a newline too)."""
+    (tmp_path / "p1.hkl").write_text(HKL)
+    (tmp_path / "t.stol").write_bytes(b"\n  x")
+    r = cli(BASE + ["-hkl", "p1.hkl", "-stol", "t.stol", "-nonoise", "-nopgm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_zero_pixel_count_reads_as_from_the_detector_size(tmp_path):
+    """-detpixels_f 0 (or _s, _x, _y, -detpixels): the C's "not given", so the size comes from -detsize."""
+    i = BASE.index("-detpixels")
+    base = BASE[:i] + BASE[i + 2:] + ["-default_F", "10", "-nopgm"]
+
+    def image(*args):
+        r = cli(base + list(args), tmp_path)
+        assert r.returncode == 0, r.stderr
+        return np.fromfile(tmp_path / "floatimage.bin", "<f4")
+
+    want = image("-detsize", "0.6")
+    assert want.size == 36
+    for opt in ("-detpixels", "-detpixels_f", "-detpixels_x", "-detpixels_s", "-detpixels_y"):
+        assert np.array_equal(image(opt, "0", "-detsize", "0.6"), want), opt
+    r = cli(base + ["-detpixels_f", "-1"], tmp_path)
+    assert r.returncode == 2 and "-detpixels_f" in r.stderr
+
+
+def test_int_min_seed_wraps_as_in_the_c(tmp_path):
+    """The C negates atoi's -2147483648 in int, which wraps to itself: the seed is -2147483648."""
+    from nanobragg_ext.options import parse_args
+    req = parse_args(["-seed", "-2147483648", "-mosaic_seed", "-2147483648", "-misset_seed", "-2147483648"])
+    assert req.seed == -2**31 and req.options.mosaic_seed == -2**31 and req.options.misset_seed == -2**31
+    assert parse_args(["-seed", "2147483647"]).seed == -2147483647
+    r = cli(BASE + ["-default_F", "10", "-seed", "-2147483648", "-noisefile", "n.img"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = cli(BASE + ["-default_F", "10", "-seed", "-2147483649"], tmp_path)
+    assert r.returncode == 2 and "-seed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_attenuation_length_that_underflows_is_infinite_absorption(tmp_path):
+    """-detector_abs 1e-320: x*1e-6 underflows to 0 and the C's 1/0 is inf; no ZeroDivisionError."""
+    from nanobragg_ext.options import parse_args
+    assert parse_args(["-detector_abs", "1e-320"]).options.detector_mu == float("inf")
+    # With a sensor thickness every photon is absorbed before the first layer: a zero image, as the C's.
+    r = cli(BASE + ["-default_F", "10", "-nopgm", "-detector_abs", "1e-320", "-detector_thick", "100"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not np.fromfile(tmp_path / "floatimage.bin", "<f4").any()
+
+
+def test_more_threads_than_cores_is_the_same_image(tmp_path):
+    """-threads 2147483647 made libgomp abort (no memory for the thread stacks); the C has no -threads
+    and makes its image, so more threads than cores run as many as there are cores."""
+    from nanobragg_ext.options import parse_args
+    assert parse_args(["-threads", "2147483647"]).threads == (os.cpu_count() or 1)
+    r = cli(BASE + ["-default_F", "10", "-nopgm", "-threads", "2147483647"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    want = np.fromfile(tmp_path / "floatimage.bin", "<f4")
+    assert cli(BASE + ["-default_F", "10", "-nopgm", "-threads", "1"], tmp_path).returncode == 0
+    assert np.array_equal(np.fromfile(tmp_path / "floatimage.bin", "<f4"), want)
+
+
+@pytest.mark.parametrize("data, words", [
+    # the C reads the missing columns of a last line without a newline as 0: wavelength 0, SIGSEGV
+    (b"-10 0 0", "without a newline"),
+    (b"-10 0 0 1 1e-10\n  ", "without a newline"),
+    # an explicit wavelength of 0 (SIGSEGV in the C) used to end in an OverflowError traceback
+    (b"-10 0 0 1 0\n", "wavelength"),
+])
+def test_source_file_without_a_wavelength_is_refused(data, words, tmp_path):
+    (tmp_path / "s.txt").write_bytes(data)
+    r = cli(BASE + ["-default_F", "10", "-sourcefile", "s.txt"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["s.txt"], "s.txt", words)
+
+
+def test_source_file_last_line_with_all_columns_needs_no_newline(tmp_path):
+    (tmp_path / "s.txt").write_bytes(b"-10 0 0 1 1e-10")
+    r = cli(BASE + ["-default_F", "10", "-sourcefile", "s.txt", "-nopgm"], tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_oversample_thick_without_a_sensor_thickness_gives_the_c_zero_image(tmp_path):
+    """The C recomputes the capture fraction for every sub-pixel under -oversample_thick even with no
+    thickness: exp(0) - exp(0) = 0, a zero image (the kernel used to keep the capture fraction 1)."""
+    r = cli(BASE + ["-default_F", "10", "-nopgm", "-oversample_thick"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not np.fromfile(tmp_path / "floatimage.bin", "<f4").any()

@@ -114,7 +114,7 @@ SAME_WORDS = [
     ("-spindle_axis 0 0 0", lambda: CrystalConfig(spindle_axis=(0, 0, 0)), "zero-length vector"),
     ("-cell 60 60 60 10 10 170", lambda: CrystalConfig(cell=(60, 60, 60, 10, 10, 170)), "no cell has the angles"),
     ("-distance -1", lambda: DetectorConfig(distance_mm=-1.0), "must be positive"),
-    ("-detpixels 0", lambda: DetectorConfig(fpixels=0), "must be positive"),
+    ("-detpixels -1", lambda: DetectorConfig(fpixels=-1), "must be >= 0"),  # 0: from the detector size
 ]
 
 

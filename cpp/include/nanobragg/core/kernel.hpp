@@ -245,7 +245,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void flat_solid_angles(const SimParams<Real>&
 template <typename Real, int W>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE void sensor_capture(const SimParams<Real>& p, const LaneVec3<Real, W>& d,
                                                        int thick_tic, Real (&capture)[W]) {
-  if (p.thick == Real(0)) return;
+  if (p.thick == Real(0) && !p.oversample_thick) return;  // as the C: -oversample_thick recomputes it even then
   for (int w = 0; w < W; ++w) {
     if (capture[w] == Real(0) || p.oversample_thick) capture[w] = capture_fraction(p, {d.x[w], d.y[w], d.z[w]}, thick_tic);
   }
