@@ -72,7 +72,7 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
 def detect(image, detector: List[str], out) -> None:
     """noisify's outputs for the image (its options; -floatfile names the composed image)."""
     from . import _core, io
-    from .noisify.command import response_of
+    from .noisify.command import finish_request, response_of
     from .noisify.headers import noisify_header
     from .noisify.options import parse_args as parse_noisify_args
     req = parse_noisify_args(detector)
@@ -80,12 +80,7 @@ def detect(image, detector: List[str], out) -> None:
     if req.headerfile is not None:
         raise ValueError("compose: -header is not supported in the -detector group")
     req.detsize_x, req.detsize_y = req.pixel * x, req.pixel * y
-    if req.Xbeam is None:
-        req.Xbeam = req.detsize_x / 2.0
-    if req.Ybeam is None:
-        req.Ybeam = req.detsize_y / 2.0
-    if not req.calculate_noise:
-        req.calibration = req.readout = req.flicker = 0.0
+    finish_request(req)
     response = response_of(req)
     response.check(x, y, _core.noisify_scan(image))
     result = _core.noisify_response(image.ravel(), x, y, response.params, req.seed, req.calculate_noise)

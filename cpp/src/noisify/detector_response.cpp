@@ -7,6 +7,7 @@
 #include <string>
 
 #include "nanobragg/random.hpp"
+#include "nanobragg/threads.hpp"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -17,15 +18,6 @@ namespace nanobragg::noisify {
 namespace {
 constexpr double int32_ceiling = 2147483647.0;
 constexpr double int16_ceiling = 65535.0;
-
-int thread_count(int threads) {
-#if defined(_OPENMP)
-  return threads > 0 ? threads : omp_get_max_threads();
-#else
-  (void)threads;
-  return 1;
-#endif
-}
 
 // The C casts doubles to unsigned types with no lower clamp. x86-64 GCC truncates to a signed
 // 32-bit (for unsigned short) or 64-bit (for unsigned int) integer and keeps the low bits; a value

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "nanobragg/threads.hpp"
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -40,15 +42,6 @@ double fiber2D_pixel(double x, double y, double g, double pix) {
 int to_radius(double r) {
   if (std::isnan(r)) return INT_MIN;
   return r >= double(INT_MAX) ? INT_MAX : int(r);
-}
-
-int thread_count(int threads) {
-#if defined(_OPENMP)
-  return threads > 0 ? threads : omp_get_max_threads();
-#else
-  (void)threads;
-  return 1;
-#endif
 }
 
 [[noreturn]] void nan_radius() {

@@ -160,12 +160,8 @@ def run(argv: List[str], out=None) -> int:
             _warn(f"{what}; only the first {P} are used")
     floats = _core.noisify_read_floats(req.floatfile, P)
 
-    if req.Xbeam is None:
-        req.Xbeam = req.detsize_x / 2.0
-    if req.Ybeam is None:
-        req.Ybeam = req.detsize_y / 2.0
+    finish_request(req)
     if not req.calculate_noise:
-        req.calibration = req.readout = req.flicker = 0.0
         if req.hot_pixels or req.dead_pixels:
             raise ValueError("-hot_pixels/-dead_pixels act on the noise image, which -nonoise turns off")
 
@@ -242,6 +238,17 @@ def run(argv: List[str], out=None) -> int:
         say(f"writing {req.noisefile} as 4-byte integers")
     result.write({16: "noise16", 32: "noise32"}.get(req.bits, "header"), req.noisefile, head)
     return 0
+
+
+def finish_request(req: NoisifyRequest) -> None:
+    """What noisify derives once the image size is known: the beam centre defaults to the middle,
+    and -nonoise turns off the calibration error, read-out noise and flicker."""
+    if req.Xbeam is None:
+        req.Xbeam = req.detsize_x / 2.0
+    if req.Ybeam is None:
+        req.Ybeam = req.detsize_y / 2.0
+    if not req.calculate_noise:
+        req.calibration = req.readout = req.flicker = 0.0
 
 
 def response_of(req: NoisifyRequest):
