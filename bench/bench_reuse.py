@@ -18,8 +18,6 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-
 from nanobragg_ext import api, parity  # noqa: E402
 from nanobragg_ext.config import CrystalConfig, DetectorConfig, SimulationConfig  # noqa: E402
 
