@@ -134,7 +134,8 @@ void add_amorphous(py::module_& m) {
       .def("noise_image",
            [](const AmorphousSetup& s, py::object image, double adc, long seed) {
              auto img = readonly_array<float>(image, "image");
-             NoiseResult r = amorphous_noise_image(img.data(), s.det.fpixels, s.det.spixels, roi_of(s), adc, seed);
+             NoiseResult r = noise_image(img.data(), s.det.fpixels, s.det.spixels, roi_of(s), adc, seed, RandomState{},
+                                         NegativeCounts::Wrap);
              return py::make_tuple(py::bytes(reinterpret_cast<const char*>(r.pixels.data()), r.pixels.size() * 2),
                                    r.photons, r.overloads);
            })

@@ -37,11 +37,10 @@ void add_options(py::module_& m) {
   py::class_<Options> cls(m, "Options", "Every setting of a run in the C's internal units (m, rad) and sentinels.");
   cls.def(py::init<>());
   cls.def(py::init<const Options&>(), py::arg("other"), "A copy of other.");
-#define NANOBRAGG_SCALAR(name) cls.def_readwrite(#name, &Options::name);
-#define NANOBRAGG_ARRAY(name) def_array(cls, #name, &Options::name);
-  NANOBRAGG_OPTION_FIELDS(NANOBRAGG_SCALAR, NANOBRAGG_ARRAY)
-#undef NANOBRAGG_SCALAR
-#undef NANOBRAGG_ARRAY
+  // One attribute per field of option_fields.def, nothing written per field here.
+#define NANOBRAGG_FIELD(reach, type, name, ...) cls.def_readwrite(#name, &Options::name);
+#define NANOBRAGG_ARRAY(reach, type, name, ...) def_array(cls, #name, &Options::name);
+#include "nanobragg/option_fields.def"
 }
 
 }  // namespace nanobragg::bindings

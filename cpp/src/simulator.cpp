@@ -36,19 +36,21 @@ Prepared prepare_with_axes(const Options& opt, std::shared_ptr<const FTableData>
 }  // namespace
 
 bool same_options(const Options& a, const Options& b) {
-#define NANOBRAGG_SAME(name) \
+#define NANOBRAGG_FIELD(reach, type, name, ...) \
   if (!same_bits(a.name, b.name)) return false;
-  NANOBRAGG_OPTION_FIELDS(NANOBRAGG_SAME, NANOBRAGG_SAME)
-#undef NANOBRAGG_SAME
+#define NANOBRAGG_ARRAY(reach, type, name, ...) \
+  if (!same_bits(a.name, b.name)) return false;
+#include "nanobragg/option_fields.def"
   return true;
 }
 
 bool differ_only_in_crystal(const Options& a, const Options& b) {
-  Options masked = b;
-#define NANOBRAGG_TAKE(name) std::memcpy(&masked.name, &a.name, sizeof(a.name));
-  NANOBRAGG_CRYSTAL_OPTION_FIELDS(NANOBRAGG_TAKE, NANOBRAGG_TAKE)
-#undef NANOBRAGG_TAKE
-  return same_options(a, masked);
+#define NANOBRAGG_FIELD(reach, type, name, ...) \
+  if (Reach::reach == Reach::Setup && !same_bits(a.name, b.name)) return false;
+#define NANOBRAGG_ARRAY(reach, type, name, ...) \
+  if (Reach::reach == Reach::Setup && !same_bits(a.name, b.name)) return false;
+#include "nanobragg/option_fields.def"
+  return true;
 }
 
 Simulator::Simulator(const Options& opt, std::shared_ptr<const FTableData> F, SourceList sources,

@@ -29,7 +29,7 @@ class MissingExtra(ImportError):
     """An optional package a requested feature needs is not installed (message: one line)."""
 
 
-def require_extra(module: Union[str, Sequence[str]], extra: str, what: str):
+def require_extra(module: Union[str, Sequence[str]], extra: str, what: str, instead: str = ""):
     """Import module (or the first importable of several alternatives) and return it.
 
     Parameters
@@ -40,6 +40,8 @@ def require_extra(module: Union[str, Sequence[str]], extra: str, what: str):
         The pyproject extra that installs it, e.g. ``"mtz"``.
     what : str
         The feature, as the user asked for it, e.g. ``"-pngfile"`` or ``"nanobragg-ext dataset"``.
+    instead : str
+        What works without the package, if anything (appended as ", or ..." to the message).
 
     Raises
     ------
@@ -55,7 +57,7 @@ def require_extra(module: Union[str, Sequence[str]], extra: str, what: str):
             continue
     packages = " or ".join(PIP_NAMES.get(n.split(".")[0], n.split(".")[0]) for n in names)
     raise MissingExtra(f"{what} needs {packages}, which is not installed: "
-                       f"pip install 'nanobragg-ext[{extra}]'")
+                       f"pip install 'nanobragg-ext[{extra}]'" + (f", or {instead}" if instead else ""))
 
 
 def check_request(req) -> None:

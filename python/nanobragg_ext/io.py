@@ -247,11 +247,21 @@ def read_smv(path: str) -> SMVImage:
     return SMVImage(head, nbytes, w, h, raw[nbytes:need])
 
 
+def smv_header_block(entries) -> bytes:
+    """The 512-byte SMV header both C programs write around their own entries ("KEY=value;"):
+    the opening brace and format keys, the entries, DETECTOR_SN and BEAMLINE, "}\\f", spaces."""
+    lines = ["{", "HEADER_BYTES=512;", "DIM=2;", "BYTE_ORDER=little_endian;", "TYPE=unsigned_short;",
+             *entries, "DETECTOR_SN=000;", "BEAMLINE=fake;"]
+    text = ("\n".join(lines) + "\n}\f").encode("ascii")
+    if len(text) > 512:
+        raise ValueError("SMV header longer than 512 bytes")
+    return text + b" " * (512 - len(text))
+
+
 def smv_header(values: Dict[str, object]) -> bytes:
     """The 512-byte header nanoBragg writes (L3163-L3182): keys, order, %g numbers and padding."""
     g = lambda x: "%g" % x  # noqa: E731
-    lines = [
-        "{", "HEADER_BYTES=512;", "DIM=2;", "BYTE_ORDER=little_endian;", "TYPE=unsigned_short;",
+    return smv_header_block([
         f"SIZE1={values['SIZE1']};", f"SIZE2={values['SIZE2']};",
         f"PIXEL_SIZE={g(values['PIXEL_SIZE'])};", f"DISTANCE={g(values['DISTANCE'])};",
         f"WAVELENGTH={g(values['WAVELENGTH'])};",
@@ -263,12 +273,8 @@ def smv_header(values: Dict[str, object]) -> bytes:
         f"XDS_ORGX={g(values['XDS_ORGX'])};", f"XDS_ORGY={g(values['XDS_ORGY'])};",
         f"CLOSE_DISTANCE={g(values['CLOSE_DISTANCE'])};",
         f"PHI={g(values['PHI'])};", f"OSC_START={g(values['OSC_START'])};", f"OSC_RANGE={g(values['OSC_RANGE'])};",
-        f"TWOTHETA={g(values['TWOTHETA'])};", "DETECTOR_SN=000;", "BEAMLINE=fake;",
-    ]
-    text = ("\n".join(lines) + "\n}\f").encode("ascii")
-    if len(text) > 512:
-        raise ValueError("SMV header longer than 512 bytes")
-    return text + b" " * (512 - len(text))
+        f"TWOTHETA={g(values['TWOTHETA'])};",
+    ])
 
 
 def write_smv(path: str, header: bytes, pixels) -> None:

@@ -220,21 +220,20 @@ def _rotate_axis(v, axis, phi):
 
 def smv_header(req, setup) -> bytes:
     """nonBragg's 512-byte SMV header (L1740-L1752): its own key set, %g numbers."""
+    from .io import smv_header_block
     from .options import RTD
 
     s = setup.summary
     o = req.options
     px = s["pixel_size"]
-    lines = ["{", "HEADER_BYTES=512;", "DIM=2;", "BYTE_ORDER=little_endian;", "TYPE=unsigned_short;",
-             f"SIZE1={s['fpixels']};", f"SIZE2={s['spixels']};", f"PIXEL_SIZE={_g(px * 1000.0)};",
-             f"DISTANCE={_g(s['distance'] * 1000.0)};", f"WAVELENGTH={_g(o.lambda0 * 1e10)};",
-             f"BEAM_CENTER_X={_g(s['Xbeam'] * 1000.0)};", f"BEAM_CENTER_Y={_g((s['detsize_y'] - s['Ybeam']) * 1000)};",
-             f"ORGX={_g(s['Xclose'] / px)};", f"ORGY={_g(s['Yclose'] / px)};",
-             f"CLOSE_DISTANCE={_g(s['close_distance'] * 1000.0)};",
-             f"PHI={_g(s['phi0'] * RTD)};", f"OSC_START={_g(s['phi0'] * RTD)};", f"OSC_RANGE={_g(s['osc'] * RTD)};",
-             f"TWOTHETA={_g(o.twotheta * RTD)};", "DETECTOR_SN=000;", "BEAMLINE=fake;"]
-    text = ("\n".join(lines) + "\n}\f").encode("ascii")
-    return text + b" " * (512 - len(text))
+    return smv_header_block([
+        f"SIZE1={s['fpixels']};", f"SIZE2={s['spixels']};", f"PIXEL_SIZE={_g(px * 1000.0)};",
+        f"DISTANCE={_g(s['distance'] * 1000.0)};", f"WAVELENGTH={_g(o.lambda0 * 1e10)};",
+        f"BEAM_CENTER_X={_g(s['Xbeam'] * 1000.0)};", f"BEAM_CENTER_Y={_g((s['detsize_y'] - s['Ybeam']) * 1000)};",
+        f"ORGX={_g(s['Xclose'] / px)};", f"ORGY={_g(s['Yclose'] / px)};",
+        f"CLOSE_DISTANCE={_g(s['close_distance'] * 1000.0)};",
+        f"PHI={_g(s['phi0'] * RTD)};", f"OSC_START={_g(s['phi0'] * RTD)};", f"OSC_RANGE={_g(s['osc'] * RTD)};",
+        f"TWOTHETA={_g(o.twotheta * RTD)};"])
 
 
 def run(argv: List[str], out=None, err=None) -> int:

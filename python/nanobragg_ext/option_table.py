@@ -9,8 +9,9 @@ option reference (``-h``, docs/options.md) are all derived from these two lists.
 
 Adding an option: one ``Field`` (where it lives in the configs and in ``Options``), one
 ``Option`` (its spelling and reference line), the typed attribute of its config class (config.py,
-with its docstring line), and its physics (a new native setting: the ``Options`` member in
-options.hpp and bindings/options.cpp). Parsing, validation, both conversions, ``to_cli_args``,
+with its docstring line), and its physics (a new native setting: one line in
+cpp/include/nanobragg/option_fields.def, which is the ``Options`` member, its comparison and its
+Python attribute). Parsing, validation, both conversions, ``to_cli_args``,
 ``-h`` and docs/options.md follow; tests/python/test_option_table.py checks that every option
 maps both ways and that nothing is left out. Cheap to import: no NumPy, dataclasses, typing or re.
 """

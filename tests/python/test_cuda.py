@@ -295,3 +295,66 @@ def test_device_tables_follow_updates(tmp_path, manifest):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12 * float(np.abs(b).max()), err_msg=str(kw))
     dev = cp.empty(on_gpu.shape)
     assert on_gpu.run(dev) is dev
+
+
+@pytest.mark.gpu
+def test_device_simulator_follows_a_detector_size_change(tmp_path, manifest):
+    """One DeviceSimulator renders the run object's new size after an update that changes it, with
+    a mask of the new size and back to the old size (its tables and images grow or are reused)."""
+    _require_gpu()
+    import cupy as cp
+
+    run = _prepare(manifest["at001_detpixels_64"], tmp_path)
+    device = _cuda.DeviceSimulator(run, "double")
+    base = run.options
+    bigger = type(base)(base)  # a copy of the native Options
+    bigger.fpixels, bigger.spixels = 96, 80
+    mask = np.ones((80, 96), dtype=np.uint16)
+    mask[10:30, 20:50] = 0
+    for opt, m in ((bigger, None), (bigger, mask), (base, None)):
+        run.set_mask(None)
+        run.update(opt)
+        run.set_mask(m)
+        assert tuple(device.shape) == _shape(run)
+        cpu = np.empty(_shape(run))
+        api.render(run, cpu)
+        gpu = cp.full(_shape(run), np.nan)
+        api.render(run, gpu, device=device)
+        host = np.full(_shape(run), np.nan)
+        api.render(run, host, device=device)  # through render_to_host's device image
+        for image in (cp.asnumpy(gpu), host):
+            np.testing.assert_allclose(image, cpu, rtol=1e-11, atol=1e-12 * float(np.abs(cpu).max()))
+        if m is not None:
+            assert not host[10:30, 20:50].any()
+
+
+def test_one_device_simulator_serves_every_panel_size(monkeypatch):
+    """render_detector makes one device mirror for panels of two sizes (it follows the size
+    changes) and renders each panel from the run object's current state: checked on any host with
+    a stand-in device that renders on the CPU."""
+    from nanobragg_ext.detector.render import simulate_detector
+    from test_panels import _small_config, _two_sizes_detector
+
+    made = []
+
+    class CpuDevice:
+        def __init__(self, sim):
+            self.sim = sim
+
+    def device_simulator(sim, precision="double"):
+        made.append(sim)
+        return CpuDevice(sim)
+
+    real_render = api.render
+
+    def render(sim, out, precision="double", threads=0, controls=None, catch_sigint=False, device=None):
+        assert device is not None and device.sim is sim
+        return real_render(sim, out, precision, threads)
+
+    expected = simulate_detector(_small_config(), _two_sizes_detector())
+    monkeypatch.setattr(api, "resolve_backend", lambda backend: backend)  # "cuda" without asking the runtime
+    monkeypatch.setattr(api, "device_simulator", device_simulator)
+    monkeypatch.setattr(api, "render", render)
+    stack = simulate_detector(_small_config(), _two_sizes_detector(), backend="cuda")
+    assert len(made) == 1
+    np.testing.assert_array_equal(stack, expected)

@@ -351,8 +351,9 @@ def test_no_workers_left_for_the_timeout_stops_the_run():
     assert watch.empty_since is None and watch.lost == 1
 
 
-@pytest.mark.parametrize("missing, extra", [("distributed", "Dask (distributed is missing)"),
-                                            ("h5py", "h5py and hdf5plugin (h5py is missing)")])
+@pytest.mark.parametrize("missing, extra", [("distributed", "dataset workers (Dask) needs distributed, which is not"),
+                                            ("h5py", "dataset output (NXmx) needs h5py, which is not"),
+                                            ("hdf5plugin", "dataset output (NXmx) needs hdf5plugin, which is not")])
 def test_a_missing_optional_package_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch, missing, extra):
     monkeypatch.setitem(sys.modules, missing, None)  # import raises ImportError
     rc = main(FLAGS + SWEEP + ["--out", str(tmp_path / "x.h5"), "--workers", "1"])

@@ -84,6 +84,28 @@ def test_every_field_has_an_option_and_every_option_a_group_and_text():
         assert f.help, f
 
 
+# Config attributes that are no option of the table: the groups, the in-memory table, and the cell
+# axes (they replace cell and misset; the run object takes them beside the Options).
+NOT_OPTIONS = {"run": {"detector", "beam", "crystal", "sampling", "structure_factors"}, "crystal": {"orientation"}}
+
+
+def test_config_classes_declare_exactly_the_table_fields():
+    """Each table Field is one typed, documented attribute of its config class and each attribute is
+    a Field: a new option's typed attribute and docstring line go into that class (config.py)."""
+    import dataclasses
+
+    from nanobragg_ext import config
+
+    for group, name in config._CLASS_NAMES.items():
+        cls = getattr(config, name)
+        declared = {f.name for f in dataclasses.fields(cls)} - NOT_OPTIONS.get(group, set())
+        in_table = {f.name for f in table.FIELDS if f.group == group}
+        assert declared == in_table, (f"config.py {name}: add a typed attribute for each option_table Field "
+                                      f"of group {group!r} (and nothing else)", declared ^ in_table)
+        for f in in_table:
+            assert f in cls.__doc__, f"config.py {name}: document {f} in the class docstring"
+
+
 def test_config_defaults_are_the_tables():
     cfg = SimulationConfig()
     for f in table.FIELDS:
@@ -159,7 +181,7 @@ DERIVED_NATIVE = {"user_cell", "has_matrix", "matrix", "misset_mode", "dispstep"
 
 
 def test_every_native_option_field_belongs_to_a_table_field():
-    """A field added to Options (options.hpp, bindings/options.cpp) needs its table entry too."""
+    """A field added to Options (option_fields.def) needs its table entry too."""
     from nanobragg_ext.config import OPTION_FIELDS
 
     covered = set(DERIVED_NATIVE)

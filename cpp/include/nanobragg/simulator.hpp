@@ -25,7 +25,7 @@ using CellAxes = std::array<Vec3d, 3>;
 
 /// True when every field of a and b holds the same bits.
 bool same_options(const Options& a, const Options& b);
-/// True when a and b differ at most in NANOBRAGG_CRYSTAL_OPTION_FIELDS.
+/// True when a and b differ at most in fields of reach Crystal (option_fields.def).
 bool differ_only_in_crystal(const Options& a, const Options& b);
 
 class Simulator {

@@ -154,7 +154,6 @@ struct DeviceSimulator::Impl {
   Simulator* sim = nullptr;
   int device = 0;
   bool single = false;
-  int fpixels = 0, spixels = 0;
   DeviceTables<double> tables_d;
   DeviceTables<float> tables_f;
   DeviceBuffer stats_buffer;
@@ -164,6 +163,8 @@ struct DeviceSimulator::Impl {
   cudaEvent_t producer_done = nullptr;        // orders a render after the output's producer stream
   bool rendered = false;
   std::mutex mutex;  // renders from several host threads are serialised here
+  DeviceBuffer host_image;  // render_to_host's device image, grown when the detector grows
+  std::mutex host_mutex;    // one render_to_host at a time: they share host_image
 
   Impl() = default;
   Impl(const Impl&) = delete;
@@ -182,6 +183,7 @@ struct DeviceSimulator::Impl {
       tables_d = DeviceTables<double>{};
       tables_f = DeviceTables<float>{};
       stats_buffer = DeviceBuffer{};
+      host_image = DeviceBuffer{};
     }
     if (have_previous && previous != device) cudaSetDevice(previous);
     cudaGetLastError();
@@ -190,9 +192,6 @@ struct DeviceSimulator::Impl {
   template <typename Real, typename Out>
   void enqueue(DeviceTables<Real>& tables, Out* out, cudaStream_t s) {
     const SimParams<Real> host = sim->params<Real>();
-    if (host.fpixels != fpixels || host.spixels != spixels) {
-      throw std::invalid_argument("the run object's detector changed size since this DeviceSimulator was made");
-    }
     const std::int64_t first_pixel = first_rendered_pixel(host);
     const SimParams<Real> p = tables.to_device(host, *sim, s);
     detail::launch_render_pass<Real, Out>(p, out, first_pixel, stats_dev, 1, s);
@@ -222,8 +221,6 @@ DeviceSimulator::DeviceSimulator(Simulator& sim, bool single, int device) : impl
   m.sim = &sim;
   m.device = device;
   m.single = single;
-  m.fpixels = p.det.fpixels;
-  m.spixels = p.det.spixels;
   DeviceGuard guard(device);
   m.stats_buffer = DeviceBuffer(sizeof(detail::DeviceStats));
   m.stats_dev = static_cast<detail::DeviceStats*>(m.stats_buffer.get());
@@ -295,19 +292,22 @@ RenderStats DeviceSimulator::wait() {
 
 template <typename Out>
 RenderStats DeviceSimulator::render_to_host(Out* host_out) {
-  const std::size_t bytes = std::size_t(impl_->fpixels) * impl_->spixels * sizeof(Out);
-  DeviceGuard guard(impl_->device);
-  DeviceBuffer image(bytes);
-  render(static_cast<Out*>(image.get()), 0);
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.host_mutex);
+  const std::size_t bytes = std::size_t(fpixels()) * std::size_t(spixels()) * sizeof(Out);
+  DeviceGuard guard(m.device);
+  // Not in use here: every render_to_host waits for its render (and cudaFree synchronizes).
+  if (m.host_image.bytes() < bytes) m.host_image = DeviceBuffer(bytes);
+  render(static_cast<Out*>(m.host_image.get()), 0);
   const RenderStats stats = wait();
-  check(cudaMemcpy(host_out, image.get(), bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (image to host)");
+  check(cudaMemcpy(host_out, m.host_image.get(), bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (image to host)");
   return stats;
 }
 
 int DeviceSimulator::device() const { return impl_->device; }
 bool DeviceSimulator::single() const { return impl_->single; }
-int DeviceSimulator::fpixels() const { return impl_->fpixels; }
-int DeviceSimulator::spixels() const { return impl_->spixels; }
+int DeviceSimulator::fpixels() const { return impl_->sim->prepared().det.fpixels; }
+int DeviceSimulator::spixels() const { return impl_->sim->prepared().det.spixels; }
 std::size_t DeviceSimulator::device_bytes() const { return impl_->tables_d.bytes() + impl_->tables_f.bytes(); }
 
 template void DeviceSimulator::render<float>(float*, StreamHandle, StreamHandle);

@@ -1,4 +1,4 @@
-/// nonBragg's statistics, PGM, noise image and -img table extraction, with the C's arithmetic.
+/// nonBragg's statistics, PGM and -img table extraction, with the C's arithmetic.
 #include "nanobragg/io/amorphous_images.hpp"
 
 #include <cmath>
@@ -8,12 +8,6 @@ namespace nanobragg {
 
 namespace {
 bool in_roi(Roi r, int f, int s) { return !(f < r.xmin || f > r.xmax || s < r.ymin || s > r.ymax); }
-
-// A double cast to a 32-bit int as x86-64 does (cvttsd2si): out of range and NaN give INT32_MIN.
-std::int32_t to_int32_x86(double v) {
-  if (v >= -2147483648.0 && v < 2147483648.0) return std::int32_t(v);
-  return INT32_MIN;
-}
 }  // namespace
 
 AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int spixels, Roi roi,
@@ -69,27 +63,6 @@ std::vector<std::uint8_t> amorphous_pgm_bytes(const float* image, int fpixels, i
     }
   }
   return out;
-}
-
-NoiseResult amorphous_noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed) {
-  NoiseResult r;
-  RandomState rng;
-  r.pixels.assign(std::size_t(fpixels) * spixels, 0);
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
-      const std::size_t i = std::size_t(s) * fpixels + f;
-      double t = poidev(image[i], &seed, rng);
-      r.photons += t;
-      t += adc;
-      if (t > 65535.0) {
-        t = 65535.0;
-        ++r.overloads;
-      }
-      r.pixels[i] = std::uint16_t(std::uint32_t(to_int32_x86(t)) & 0xffffu);
-    }
-  }
-  return r;
 }
 
 ExtractedTable extract_stol_table(const AmorphousSetup& setup, const LastEvaluation& last, const float* measured,

@@ -135,7 +135,7 @@ std::vector<std::uint8_t> pgm_image(const float* image, int fpixels, int spixels
 }
 
 NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed,
-                        RandomState rng) {
+                        RandomState rng, NegativeCounts negative) {
   NoiseResult r;
   r.pixels.assign(std::size_t(fpixels) * spixels, 0);
   const RoiRange range = clip_roi(roi, fpixels, spixels);
@@ -149,8 +149,11 @@ NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, d
         v = 65535.0;
         ++r.overloads;
       }
-      if (v < 0.0) v = 0.0;  // the C casts negative values to uint16 (undefined); clamp instead
-      r.pixels[i] = static_cast<std::uint16_t>(v);
+      if (negative == NegativeCounts::Wrap) {
+        r.pixels[i] = std::uint16_t(std::uint32_t(to_int32_x86(v)) & 0xffffu);
+      } else {
+        r.pixels[i] = static_cast<std::uint16_t>(v < 0.0 ? 0.0 : v);
+      }
     }
   }
   return r;

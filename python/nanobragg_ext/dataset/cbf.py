@@ -9,11 +9,10 @@ __all__ = ["require_fabio", "write_cbf"]
 
 
 def require_fabio() -> None:
-    """RuntimeError naming the package to install unless fabio imports."""
-    try:
-        import fabio.cbfimage  # noqa: F401
-    except ImportError:
-        raise RuntimeError("--cbf needs fabio: pip install fabio") from None
+    """extras.MissingExtra naming the extra to install unless fabio imports."""
+    from ..extras import require_extra
+
+    require_extra("fabio.cbfimage", "dataset", "--cbf")
 
 
 def write_cbf(path: str, frame: np.ndarray, ds, index: int) -> None:

@@ -148,6 +148,7 @@ def main(argv: List[str], out=None) -> int:
     """``nanobragg-ext dataset ...``; returns the exit status (2 when the run cannot be done or stops)."""
     from ..api import UsageError
     from ..config import SimulationConfig
+    from ..extras import MissingExtra
     from ..io import InputError
     from ..options import OptionError
     from .cluster import FrameError
@@ -196,7 +197,7 @@ def main(argv: List[str], out=None) -> int:
         print(f"nanobragg-ext dataset: error: {e}; the frames written so far are kept (run again to resume)",
               file=sys.stderr)
         return 2
-    except (OptionError, InputError, UsageError, ValueError, RuntimeError, OSError) as e:
+    except (OptionError, InputError, MissingExtra, UsageError, ValueError, RuntimeError, OSError) as e:
         print(f"nanobragg-ext dataset: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -51,12 +51,11 @@ class FrameError(RuntimeError):
 
 
 def require_distributed() -> None:
-    """RuntimeError naming the extra to install unless dask.distributed imports."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError as e:
-        raise RuntimeError(f"dataset workers need Dask ({e.name} is missing): pip install 'nanobragg-ext[dataset]', "
-                           "or --workers 0 (workers=0) to render in this process") from None
+    """extras.MissingExtra naming the extra to install unless dask.distributed imports."""
+    from ..extras import require_extra
+
+    require_extra("distributed", "dataset", "dataset workers (Dask)",
+                  instead="--workers 0 (workers=0) to render in this process")
 
 
 def connect(client, scheduler: Optional[str], workers: int, timeout: float, own: list):

@@ -25,13 +25,11 @@ MASKED = np.uint32(1 << 8)  # NXdetector pixel_mask bit 8: "user defined mask" (
 
 
 def require_h5py() -> None:
-    """RuntimeError naming the extra to install unless h5py and hdf5plugin import."""
-    try:
-        import h5py  # noqa: F401
-        import hdf5plugin  # noqa: F401
-    except ImportError as e:
-        raise RuntimeError(f"dataset output needs h5py and hdf5plugin ({e.name} is missing): "
-                           "pip install 'nanobragg-ext[dataset]'") from None
+    """extras.MissingExtra naming the extra to install unless h5py and hdf5plugin import."""
+    from ..extras import require_extra
+
+    for module in ("h5py", "hdf5plugin"):
+        require_extra(module, "dataset", "dataset output (NXmx)")
 
 
 def _nx(group, nx_class: str):

@@ -56,8 +56,8 @@ def render_detector(sim, detector: Detector, dtype=np.float64, precision: str = 
     is rendered by updating sim to that panel's CUSTOM detector (the update re-runs the set-up and
     keeps the structure factors and source rows: no table is copied or read again) and masking it
     with the panel's bad pixels; sim is brought back to the plain run afterwards.
-    backend: "cpu", "cuda" or "auto" (``api.resolve_backend``); a ``_cuda.DeviceSimulator`` serves
-    every panel of one size (its tables follow each update).
+    backend: "cpu", "cuda" or "auto" (``api.resolve_backend``); one ``_cuda.DeviceSimulator`` serves
+    every panel (its tables and size follow each update).
     """
     from ..api import device_simulator, render, resolve_backend
 
@@ -76,8 +76,8 @@ def render_detector(sim, detector: Detector, dtype=np.float64, precision: str = 
                 mask = np.ascontiguousarray(panel.mask != 0, dtype=np.uint16)
                 sim.set_mask(np.ascontiguousarray(mask[:, ::-1]) if flip else mask)
             image = np.zeros((panel.spixels, panel.fpixels), dtype=dtype)
-            if cuda and (device is None or tuple(device.shape) != image.shape):
-                device = device_simulator(sim, precision)  # made for one detector size; follows updates
+            if cuda and device is None:
+                device = device_simulator(sim, precision)  # follows every update, a new panel size too
             render(sim, image, precision, threads, device=device)
             out[i, :panel.spixels, :panel.fpixels] = image[:, ::-1] if flip else image
     finally:

@@ -36,7 +36,9 @@ std::string device_description(int device);
 /// One run object on one device. The F table and the mask are copied to the device once; the
 /// source and orientation tables are copied again only when the run object's revision of them
 /// changed (after Simulator::update), checked at every render, so a DeviceSimulator never renders
-/// a stale state. The run object must outlive it. Methods make the simulator's device current for
+/// a stale state. It follows a change of the detector size too: its size is the run object's
+/// current one, and the device tables and render_to_host's image grow when the detector does
+/// (the mask is new then: its revision changed). The run object must outlive it. Methods make the simulator's device current for
 /// their duration and restore the caller's current device afterwards. One render at a time per
 /// simulator: the statistics buffer is shared by its renders. Progress counting, cancellation and
 /// thread counts do not apply on the GPU (a render runs to its end).
@@ -68,7 +70,7 @@ class DeviceSimulator {
 
   int device() const;
   bool single() const;
-  int fpixels() const;
+  int fpixels() const;  // the run object's current detector size
   int spixels() const;
   std::size_t device_bytes() const;  // device memory held for the tables
 

@@ -1,6 +1,7 @@
 /// The images and the extracted table nonBragg derives from its float image (L1684-L1884,
-/// L1622-L1681), where they differ from nanoBragg's: the off-by-one rmsd (B13), the PGM and noise
-/// casts that wrap negative values (x86-64 rule), and the F(stol) extraction of -img. Host only.
+/// L1622-L1681), where they differ from nanoBragg's: the off-by-one rmsd (B13), the PGM cast that
+/// wraps negative values (x86-64 rule; the noise image is noise_image() with NegativeCounts::Wrap),
+/// and the F(stol) extraction of -img. Host only.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -23,10 +24,6 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
 
 /// Image bytes then as many zero bytes (the C writes 2 bytes per pixel, B14); negative values wrap.
 std::vector<std::uint8_t> amorphous_pgm_bytes(const float* image, int fpixels, int spixels, Roi roi, double scale);
-
-/// Poisson deviates plus adc in raster order over the ROI, clipped at 65535 only (a negative adc
-/// wraps as the C's cast does on x86-64).
-NoiseResult amorphous_noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed);
 
 struct ExtractedTable {
   std::string text;                   // the -stolout file

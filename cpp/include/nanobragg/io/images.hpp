@@ -35,10 +35,21 @@ struct NoiseResult {
   double photons = 0;
   long overloads = 0;
 };
+/// A double cast to a 32-bit int as x86-64 does (cvttsd2si): out of range and NaN give INT32_MIN.
+inline std::int32_t to_int32_x86(double v) {
+  if (v >= -2147483648.0 && v < 2147483648.0) return std::int32_t(v);
+  return INT32_MIN;
+}
+
+/// What a noise pixel below 0 (a negative adc) becomes: 0 (nanoBragg; its cast is undefined
+/// there), or the low 16 bits of the x86-64 conversion, as nonBragg's cast gives (NONBRAGG.md).
+enum class NegativeCounts { Clamp, Wrap };
+
 /// Poisson deviates of the in-ROI pixels in raster order from the seed's ran1 stream, plus adc,
-/// truncated to 0..65535; 0 outside the ROI. rng carries the shared shuffle table (Q16).
+/// truncated, 65535 at most (counted as overloads); 0 outside the ROI. rng carries the shared
+/// shuffle table (Q16).
 NoiseResult noise_image(const float* image, int fpixels, int spixels, Roi roi, double adc, long seed,
-                        RandomState rng);
+                        RandomState rng, NegativeCounts negative = NegativeCounts::Clamp);
 
 /// The int-image scale: the requested one if > 0, else 55000/max_I, else 1.
 double int_scale(double requested, double max_I);
