@@ -156,6 +156,9 @@ void add_simulator(py::module_& m) {
       .def_property_readonly("table", [](const Simulator& s) { return std::const_pointer_cast<FTableData>(s.structure_factors()); },
                              "The structure-factor table (the same object, not a copy).")
       .def_property_readonly("has_mask", [](const Simulator& s) { return s.mask() != nullptr; })
+      .def_property_readonly(
+          "rotation", [](const Simulator& s) { return py::make_tuple(s.prepared().sampling.phi0, s.prepared().sampling.osc); },
+          "(phi start, oscillation range) in radians of the current state (cheaper than prepared.sampling).")
       .def(
           "set_mask", [](Simulator& s, const py::object& mask) { value_errors([&] { s.set_mask(mask_values(mask)); }); },
           py::arg("mask"), "Replace the mask: uint16 pixels (bytes or array, 0 = skip) or None.")

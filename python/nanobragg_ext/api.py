@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _core
 from . import io as nbio
+from .options import RTD, deg, mm
 from .pipeline import UsageError, load_request  # noqa: F401 (UsageError re-exported)
 
 BACKENDS = ("cpu", "cuda", "auto")
@@ -139,6 +140,8 @@ class Simulator:
         #: The file-reading lines of the load (what the CLI prints among its summary).
         self.messages: list = []
         self._native = load_request(req, self.messages, table=table, write_dump=False, axes=axes)
+        g = self._native.prepared.geometry
+        self._shape = (g["spixels"], g["fpixels"])
         #: The -mask pixels (uint16, shape (slow, fast), 0 = not rendered), or None.
         self.mask = (None if req.mask_image is None
                      else np.frombuffer(req.mask_image.pixels, dtype=np.uint16).reshape(self.shape))
@@ -167,16 +170,13 @@ class Simulator:
 
     @property
     def shape(self):
-        """(slow, fast) image shape."""
-        g = self._native.prepared.geometry
-        return (g["spixels"], g["fpixels"])
+        """(slow, fast) image shape (no run argument changes it)."""
+        return self._shape
 
     def _rotation(self) -> tuple:
         """(PHI, OSC_RANGE) in degrees of the state the run object is in now."""
-        from .options import RTD
-
-        s = self.prepared.sampling
-        return (s["phi0"] * RTD, s["osc"] * RTD)
+        phi0, osc = self._native.rotation
+        return (phi0 * RTD, osc * RTD)
 
     def _remember(self, image, rotation: tuple) -> None:
         if not isinstance(image, np.ndarray):
@@ -198,8 +198,6 @@ class Simulator:
     def _options(self, misset_deg, phi_start_deg, osc_deg, phisteps, mosaic_seed, mosaic_spread_deg, n_cells,
                  size_mm, wavelength_A, fluence_per_m2, distance_mm, beam_center_mm):
         """The config's native options with the given run arguments applied (None: the config's)."""
-        from .options import deg, mm
-
         opt = _core.Options(self._base)
         if misset_deg is not None:
             if isinstance(misset_deg, str):
