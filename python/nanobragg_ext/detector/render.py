@@ -53,6 +53,7 @@ def panel_options(base, geometry, oversample: int, panel: Panel, flip_fast: bool
     flip_fast: render with -fast from the far corner (a left-handed panel, whose fast x slow
     points at the sample); the caller mirrors the result back.
     """
+    panel = sensor_panel(panel, base)
     f, s = np.asarray(panel.fast), np.asarray(panel.slow)
     o = np.asarray(panel.origin)
     if flip_fast:
@@ -109,11 +110,16 @@ def render_detector(sim, detector: Detector, dtype=np.float64, precision: str = 
             if panel.mask is not None:
                 mask = np.ascontiguousarray(panel.mask != 0, dtype=np.uint16)
                 sim.set_mask(np.ascontiguousarray(mask[:, ::-1]) if flip else mask)
-            image = np.zeros((panel.spixels, panel.fpixels), dtype=dtype)
+            whole = (panel.spixels, panel.fpixels) == out.shape[1:]
+            # a panel of the stack's size renders straight into its slice: no copy of the pixels
+            image = out[i] if whole else np.zeros((panel.spixels, panel.fpixels), dtype=dtype)
             if cuda and (device is None or tuple(device.shape) != image.shape):
                 device = device_simulator(sim, precision)  # made for one detector size; follows updates
             render(sim, image, precision, threads, device=device)
-            out[i, :panel.spixels, :panel.fpixels] = image[:, ::-1] if flip else image
+            if flip:
+                image = image[:, ::-1].copy()
+            if flip or not whole:
+                out[i, :panel.spixels, :panel.fpixels] = image
     finally:
         sim.set_mask(None)
         sim.update(base, axes)
