@@ -1,6 +1,6 @@
 """Per-pixel render time of a multi-panel preset against one flat panel of about the same size.
 
-The issue's target: a 16M-pixel preset (EIGER2 X 16M, 32 panels, 18.1 M pixels) renders no
+The issue's target: a 16M-pixel preset (EIGER2 X 16M: 32 panels, 16.8 M pixels, 18.1 M with the gaps) renders no
 slower per pixel than the one-panel 4096 x 4096 detector. Prints ns per pixel for both (best of
 --repeat, same crystal, beam and sensor) and the time the multi-panel path spends outside the
 kernel (per-panel set-up and copies). A low-cost configuration: a structure-factor file of a few
