@@ -1,6 +1,7 @@
 """Per-panel sensor physics (thickness, attenuation, layers, material tables), a .geom's photon
 energy and ADU scale, and CrystFEL's conventions (frame, clen/coffset, bad regions) as its source
 code has them."""
+import json
 import math
 
 import numpy as np
@@ -135,7 +136,8 @@ def test_preset_renders_its_sensor_unless_the_command_line_gives_one(tmp_path, m
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(presets.PRESETS, "tiny", presets.ModuleLayout(1, 2, 16, 8, 0, 4, 4e-4, 300e-6, "Si"))
-    assert cli.main(BASE + ["-floatfile", "own.bin", "-detector", "tiny", "-write_geom", "own.geom"]) == 0
+    assert cli.main(BASE + ["-floatfile", "own.bin", "-detector", "tiny", "-write_geom", "own.geom",
+                            "-write_expt", "own.expt"]) == 0
     assert cli.main(BASE + ["-floatfile", "thin.bin", "-detector", "tiny", "-detector_abs", "0"]) == 0
     own, thin = (np.fromfile(n, "<f4").reshape(2, 8, 16) for n in ("own.bin", "thin.bin"))
     g = load_request(parse_args(BASE)).prepared.geometry
@@ -147,6 +149,9 @@ def test_preset_renders_its_sensor_unless_the_command_line_gives_one(tmp_path, m
         assert_close(plain_image(args), thin[k], 1e-6)
     written = read_geom("own.geom")[0].panels[0]
     assert written.thickness == 300e-6 and math.isclose(written.mu, attenuation_mu("Si", 1e-10))
+    panel = json.loads(open("own.expt").read())["detector"][0]["panels"][0]  # dxtbx: mm and mm^-1
+    assert math.isclose(panel["thickness"], 0.3) and math.isclose(panel["mu"], attenuation_mu("Si", 1e-10) * 1e-3)
+    assert panel["material"] == "Si"
 
 
 GEOM_ONE = """photon_energy = {energy}
