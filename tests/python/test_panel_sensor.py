@@ -223,7 +223,8 @@ def test_written_geom_has_one_clen_and_a_coffset_per_panel_as_crystfel_requires(
     text = geom_text(det, 8000.0)
     keys = [line.split("=")[0].strip() for line in text.splitlines() if line and not line.startswith(";")]
     assert "clen" in keys and not any(k.endswith("/clen") for k in keys)
-    assert {"p/coffset", "q/coffset", "photon_energy", "adu_per_photon", "q/adu_per_photon", "p/adu_per_eV"} <= set(keys)
+    assert {"p/coffset", "q/coffset", "photon_energy", "adu_per_photon", "q/adu_per_photon",
+            "p/adu_per_eV"} <= set(keys)
     assert "photon_energy = 8000.0 eV" in text
     back = tmp_path / "back.geom"
     back.write_text(text)

@@ -23,6 +23,8 @@ def sensor_panel(panel: Panel, base) -> Panel:
     -detector_abs 0 or inf (no absorption, as nanoBragg.c) keeps every panel thin."""
     thick = base.detector_thick if (base.detector_thick > 0 or base.detector_mu == 0) else panel.thickness
     if thick <= 0:
+        if (panel.thickness, panel.mu, panel.thicksteps) == (0.0, None, None):
+            return panel  # already resolved: no new panel (render_detector resolves once, then per panel)
         return dataclasses.replace(panel, thickness=0.0, mu=None, thicksteps=None)
     if base.detector_mu > 0:
         mu = float(base.detector_mu)
@@ -34,6 +36,8 @@ def sensor_panel(panel: Panel, base) -> Panel:
         except GeometryError as e:
             raise GeometryError(f"panel {panel.name}: {e}") from None
     steps = int(base.detector_thicksteps) if base.detector_thicksteps > 0 else panel.thicksteps
+    if (panel.thickness, panel.mu, panel.thicksteps) == (thick, mu, steps):
+        return panel
     return dataclasses.replace(panel, thickness=float(thick), mu=mu, thicksteps=steps)
 
 
