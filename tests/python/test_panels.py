@@ -156,26 +156,33 @@ def test_masked_pixels_are_not_rendered(tmp_path, monkeypatch):
     assert not stack[0].any() and stack[1].any()
 
 
-@pytest.mark.parametrize("name, modules, module, gaps, total, pixel", [
-    ("eiger2_x_16m", (4, 8), (1028, 512), (12, 38), (4148, 4362), 75e-6),
-    ("eiger2_x_4m", (2, 4), (1028, 512), (12, 38), (2068, 2162), 75e-6),
-    ("pilatus_6m", (5, 12), (487, 195), (7, 17), (2463, 2527), 172e-6),
-    ("jungfrau_4m", (2, 4), (1024, 512), (36, 36), (2084, 2156), 75e-6),
+@pytest.mark.parametrize("name, modules, module, gaps, total, pixel, sensor", [
+    ("eiger2_x_16m", (4, 8), (1028, 512), (12, 38), (4148, 4362), 75e-6, 450e-6),
+    ("eiger2_x_4m", (2, 4), (1028, 512), (12, 38), (2068, 2162), 75e-6, 450e-6),
+    ("eiger_x_16m", (4, 8), (1030, 514), (10, 37), (4150, 4371), 75e-6, 450e-6),
+    ("pilatus_6m", (5, 12), (487, 195), (7, 17), (2463, 2527), 172e-6, 320e-6),
+    ("jungfrau_4m", (2, 4), (1030, 514), (36, 36), (2096, 2164), 75e-6, 320e-6),
 ])
-def test_presets_have_the_published_pixel_counts_and_gaps(name, modules, module, gaps, total, pixel):
+def test_presets_have_the_published_pixel_counts_and_gaps(name, modules, module, gaps, total, pixel, sensor):
     lay = PRESETS[name]
     assert (lay.fpixels, lay.spixels) == total
     det = preset_detector(name, 0.2)
-    assert len(det.panels) == modules[0] * modules[1]
-    assert {(p.fpixels, p.spixels, p.pixel_size) for p in det.panels} == {module + (pixel,)}
+    per_module = lay.chips[0] * lay.chips[1]
+    assert len(det.panels) == modules[0] * modules[1] * per_module
+    assert {(p.thickness, p.material) for p in det.panels} == {(sensor, "Si")}
     # measured from the placed panels: gap to the next module along fast and slow, total span
-    p0, p1, pn = det.panels[0], det.panels[1], det.panels[modules[0]]
+    p0, p1, pn = det.panels[0], det.panels[per_module], det.panels[modules[0] * per_module]
     step = lambda a, b, axis: float(np.dot(np.subtract(b.origin, a.origin), axis)) / pixel  # noqa: E731
     assert round(step(p0, p1, p0.fast) - module[0], 6) == gaps[0]
     assert round(step(p0, pn, p0.slow) - module[1], 6) == gaps[1]
-    span_f = step(p0, det.panels[-1], p0.fast) + module[0]
-    span_s = step(p0, det.panels[-1], p0.slow) + module[1]
+    last = det.panels[-1]
+    span_f = step(p0, last, p0.fast) + last.fpixels
+    span_s = step(p0, last, p0.slow) + last.spixels
     assert (round(span_f, 6), round(span_s, 6)) == total
+    # every module is covered by its panels less the chip gaps
+    chips_f = sum(p.fpixels for p in det.panels[:lay.chips[0]])
+    assert chips_f + (lay.chips[0] - 1) * lay.chip_gap == module[0]
+    assert {(p.fpixels, p.spixels, p.pixel_size) for p in det.panels} == {lay.chip_pixels + (pixel,)}
     centre = np.mean([p.centre() for p in det.panels], axis=0)
     np.testing.assert_allclose(centre, [0.2, 0, 0], atol=1e-12)  # centred on the beam
 
@@ -345,9 +352,10 @@ def test_geom_reader_skips_hdf5_layout_rigid_groups_and_masks_xy_bad_regions(tmp
     det, glob = read_geom(_write(tmp_path, "real.geom", text))
     (p,) = det.panels
     assert "photon_energy" not in glob and p.adu_per_eV == 0.0003
-    # pixel centres at x = -3.5 + i, y = -3.5 + j (pixel units): columns 0-1, rows 0-3 are inside
+    # CrystFEL tests each pixel's first corner, x = -4 + i, y = -4 + j, strictly inside the region
+    # (image.c draw_bad_region_xy): column 1, rows 1-3
     expected = np.ones((8, 8), dtype=bool)
-    expected[0:4, 0:2] = False
+    expected[1:4, 1:2] = False
     np.testing.assert_array_equal(p.mask != 0, expected)
 
 

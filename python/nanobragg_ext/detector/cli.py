@@ -41,15 +41,34 @@ def split_args(argv: List[str]) -> Tuple[List[str], Dict[str, str]]:
     return rest, found
 
 
+def wavelength_given(argv: List[str]) -> bool:
+    """Whether the command line sets the wavelength (-lambda, -wave or -energy, as the option
+    parser matches them)."""
+    from ..option_table import OPTIONS
+
+    setters = [o for o in OPTIONS if "beam.wavelength_A" in o.sets]
+    return any(o.matches(tok) for tok in argv if tok.startswith("-") for o in setters)
+
+
+def _wavelength_from_geom(req, rest: List[str], path: str, out) -> None:
+    """A .geom's photon_energy sets the wavelength when the command line gives none."""
+    from .crystfel_geom import HC_EV_A, read_geom
+
+    energy = read_geom(path)[1].get("photon_energy")
+    if energy is not None and not wavelength_given(rest):
+        req.options.lambda0 = HC_EV_A / energy * 1e-10
+        print(f"wavelength {HC_EV_A / energy:g} A from photon_energy = {energy:g} eV in {path}", file=out)
+
+
 def _describe(det, prepared) -> Tuple[bytes, bytes]:
     """The .geom and .expt texts of det for this run (photon energy and wavelength from -lambda)."""
     import json
 
-    from .crystfel_geom import geom_text
+    from .crystfel_geom import HC_EV_A, geom_text
     from .dials_expt import expt_document
 
     lam = prepared.options.lambda0
-    return (geom_text(det, 12398.419843320026 / (lam * 1e10)).encode(),
+    return (geom_text(det, HC_EV_A / (lam * 1e10)).encode(),
             (json.dumps(expt_document(det, lam * 1e10), indent=1) + "\n").encode())
 
 
@@ -75,15 +94,18 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
             _write_descriptions(found, texts, out)
             return rc
         from ..pipeline import load_request
-        from .render import assemble, placement, render_detector
+        from .render import assemble, placement, render_detector, sensor_detector
 
         if req.mask is not None:
             raise OptionError("option -mask: one-panel detectors only; give bad regions in the .geom instead")
         o = req.options
         if (o.roi_xmin, o.roi_xmax, o.roi_ymin, o.roi_ymax) != (-1, -1, -1, -1):
             raise OptionError("option -roi: one-panel detectors only; mask the panels in the .geom instead")
+        if "-geom" in found:
+            _wavelength_from_geom(req, rest, found["-geom"], out)
         det = _load(found, placement(req).geometry)  # before load_request: -hkl writes its dump file
         det.check_overlaps()
+        det = sensor_detector(det, req.options)  # the sensor each panel is rendered with
         sim = load_request(req, messages)
         texts = _describe(det, sim.prepared)
         for m in messages:

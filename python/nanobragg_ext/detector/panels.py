@@ -46,9 +46,11 @@ class Panel:
     pixel_size: float
     thickness: float = 0.0          # sensor thickness, metres (0: thin sensor)
     material: str = "Si"
-    mu: Optional[float] = None      # sensor attenuation, 1/metre (None: the run's -detector_abs)
+    mu: Optional[float] = None      # sensor attenuation, 1/metre (None: from material at the run's wavelength)
     mask: Optional[np.ndarray] = field(default=None, repr=False)
-    adu_per_eV: Optional[float] = None  # from a CrystFEL geometry; kept for writing it back
+    adu_per_eV: Optional[float] = None      # detector units per eV of photon energy (CrystFEL)
+    thicksteps: Optional[int] = None        # sensor layers (None: the run's -detector_thicksteps rule)
+    adu_per_photon: Optional[float] = None  # detector units per photon (CrystFEL); wins over adu_per_eV
 
     def __post_init__(self) -> None:
         f, s = np.array(_vec(self.fast, f"panel {self.name}: fs")), np.array(_vec(self.slow, f"panel {self.name}: ss"))
@@ -65,6 +67,18 @@ class Panel:
         self.fpixels, self.spixels = int(self.fpixels), int(self.spixels)
         if not (math.isfinite(self.pixel_size) and self.pixel_size > 0):
             raise GeometryError(f"panel {self.name}: pixel size must be positive, got {self.pixel_size}")
+        if not (math.isfinite(self.thickness) and self.thickness >= 0):
+            raise GeometryError(f"panel {self.name}: sensor thickness must be >= 0, got {self.thickness}")
+        if self.mu is not None and not (math.isfinite(self.mu) and self.mu > 0):
+            raise GeometryError(f"panel {self.name}: sensor attenuation must be positive, got {self.mu} 1/m")
+        if self.thicksteps is not None:
+            if int(self.thicksteps) < 1:
+                raise GeometryError(f"panel {self.name}: sensor layers must be >= 1, got {self.thicksteps}")
+            self.thicksteps = int(self.thicksteps)
+        for name in ("adu_per_eV", "adu_per_photon"):
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and v > 0):
+                raise GeometryError(f"panel {self.name}: {name} must be positive, got {v}")
         if self.mask is not None:
             self.mask = np.asarray(self.mask)
             if self.mask.shape != (self.spixels, self.fpixels):
@@ -76,6 +90,15 @@ class Panel:
         """Unit fast x slow: the direction nanoBragg's odet takes for this panel."""
         n = np.cross(self.fast, self.slow)
         return tuple(float(x) for x in n / np.linalg.norm(n))
+
+    def adu_gain(self, photon_energy_eV: float) -> float:
+        """Detector units per photon: adu_per_photon, else adu_per_eV times the photon energy
+        (CrystFEL's rule, datatemplate.c create_detgeom), else 1 (nanoBragg's images count photons)."""
+        if self.adu_per_photon is not None:
+            return float(self.adu_per_photon)
+        if self.adu_per_eV is not None:
+            return float(self.adu_per_eV) * float(photon_energy_eV)
+        return 1.0
 
     def centre(self) -> np.ndarray:
         """The panel's centre point, metres."""
@@ -149,9 +172,11 @@ class Detector:
         rotation or two-theta): its resolved fdet, sdet and pix0."""
         g = prepared.geometry
         o = prepared.options
-        mu = None if o.detector_mu <= 0 else float(o.detector_mu)
+        thick = float(max(o.detector_thick, 0.0))
+        mu = None if o.detector_mu <= 0 or thick == 0 else float(o.detector_mu)
+        steps = int(o.detector_thicksteps) if thick > 0 and o.detector_thicksteps > 0 else None
         panel = Panel(name, g["fdet"], g["sdet"], g["pix0"], g["fpixels"], g["spixels"], g["pixel_size"],
-                      thickness=float(max(o.detector_thick, 0.0)), mu=mu)
+                      thickness=thick, mu=mu, thicksteps=steps)
         return cls([panel], g["beam"])
 
     def frame(self) -> np.ndarray:

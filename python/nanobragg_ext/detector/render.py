@@ -6,12 +6,45 @@ sources are loaded once for all panels.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from .. import _core
 from .panels import Detector, GeometryError, Panel
+from .sensor_materials import attenuation_mu
+
+
+def sensor_panel(panel: Panel, base) -> Panel:
+    """panel with the sensor it is rendered with: the command line's -detector_thick,
+    -detector_abs and -detector_thicksteps where given (base: the run's Options), else the
+    panel's own thickness, attenuation (or its material's at the run's -lambda) and layers.
+    -detector_abs 0 or inf (no absorption, as nanoBragg.c) keeps every panel thin."""
+    thick = base.detector_thick if (base.detector_thick > 0 or base.detector_mu == 0) else panel.thickness
+    if thick <= 0:
+        if (panel.thickness, panel.mu, panel.thicksteps) == (0.0, None, None):
+            return panel  # already resolved: no new panel (render_detector resolves once, then per panel)
+        return dataclasses.replace(panel, thickness=0.0, mu=None, thicksteps=None)
+    if base.detector_mu > 0:
+        mu = float(base.detector_mu)
+    elif panel.mu is not None:
+        mu = panel.mu
+    else:
+        try:
+            mu = attenuation_mu(panel.material, base.lambda0)
+        except GeometryError as e:
+            raise GeometryError(f"panel {panel.name}: {e}") from None
+    steps = int(base.detector_thicksteps) if base.detector_thicksteps > 0 else panel.thicksteps
+    if (panel.thickness, panel.mu, panel.thicksteps) == (thick, mu, steps):
+        return panel
+    return dataclasses.replace(panel, thickness=float(thick), mu=mu, thicksteps=steps)
+
+
+def sensor_detector(detector: Detector, base) -> Detector:
+    """detector with every panel's sensor as rendered (:func:`sensor_panel`): what -write_geom,
+    -write_expt and the file writers describe."""
+    return Detector([sensor_panel(p, base) for p in detector.panels], detector.beam)
 
 
 def panel_options(base, geometry, oversample: int, panel: Panel, flip_fast: bool):
@@ -19,11 +52,12 @@ def panel_options(base, geometry, oversample: int, panel: Panel, flip_fast: bool
 
     Beam, polarisation and spindle are the base run's resolved vectors (geometry: its
     ``prepared.geometry``); oversample is the base run's (nanoBragg picks it from the detector
-    distance, which differs per panel). The sensor (-detector_thick, -detector_abs) is the run's,
-    along each panel's own normal; the panel's thickness and material are file metadata.
+    distance, which differs per panel). The sensor is the panel's (its thickness, attenuation
+    and layers as resolved by :func:`sensor_panel`), absorbed along the panel's own normal.
     flip_fast: render with -fast from the far corner (a left-handed panel, whose fast x slow
     points at the sample); the caller mirrors the result back.
     """
+    panel = sensor_panel(panel, base)
     f, s = np.asarray(panel.fast), np.asarray(panel.slow)
     o = np.asarray(panel.origin)
     if flip_fast:
@@ -44,6 +78,10 @@ def panel_options(base, geometry, oversample: int, panel: Panel, flip_fast: bool
     opt.Xbeam = opt.Ybeam = opt.ORGX = opt.ORGY = math.nan
     opt.roi_xmin = opt.roi_xmax = opt.roi_ymin = opt.roi_ymax = -1
     opt.oversample = int(oversample)
+    if panel.thickness > 0:  # else the run's own (thin) sensor settings, unchanged
+        # the set-up derives the layers from these as nanoBragg.c does (-1: not given)
+        opt.detector_thick, opt.detector_mu = panel.thickness, panel.mu
+        opt.detector_thicksteps = panel.thicksteps if panel.thicksteps is not None else -1
     return opt
 
 
@@ -67,6 +105,7 @@ def render_detector(sim, detector: Detector, dtype=np.float64, precision: str = 
     geometry, oversample = sim.prepared.geometry, sim.prepared.sampling["oversample"]
     cuda, device = resolve_backend(backend) == "cuda", None
     out = np.zeros(detector.shape, dtype=dtype)
+    detector = sensor_detector(detector, base)
     try:
         for i, panel in enumerate(detector.panels):
             flip = float(np.dot(panel.origin, panel.normal)) < 0.0
@@ -75,11 +114,16 @@ def render_detector(sim, detector: Detector, dtype=np.float64, precision: str = 
             if panel.mask is not None:
                 mask = np.ascontiguousarray(panel.mask != 0, dtype=np.uint16)
                 sim.set_mask(np.ascontiguousarray(mask[:, ::-1]) if flip else mask)
-            image = np.zeros((panel.spixels, panel.fpixels), dtype=dtype)
+            whole = (panel.spixels, panel.fpixels) == out.shape[1:]
+            # a panel of the stack's size renders straight into its slice: no copy of the pixels
+            image = out[i] if whole else np.zeros((panel.spixels, panel.fpixels), dtype=dtype)
             if cuda and device is None:
                 device = device_simulator(sim, precision)  # follows every update, a new panel size too
             render(sim, image, precision, threads, device=device)
-            out[i, :panel.spixels, :panel.fpixels] = image[:, ::-1] if flip else image
+            if flip:
+                image = image[:, ::-1].copy()
+            if flip or not whole:
+                out[i, :panel.spixels, :panel.fpixels] = image
     finally:
         sim.set_mask(None)
         sim.update(base, axes)
