@@ -311,6 +311,21 @@ class Simulator:
             self._remember(out, self.rotation_of(image))  # the same phi range for every image
         return out
 
+    def run_detector(self, detector, *, misset_deg=None, orientation=None, phi_start_deg=None, osc_deg=None,
+                     phisteps=None, mosaic_seed=None, mosaic_spread_deg=None, n_cells=None, size_mm=None,
+                     wavelength_A=None, fluence_per_m2=None) -> np.ndarray:
+        """:meth:`run` on a multi-panel detector (``detector.panels.Detector``): the (panels, slow,
+        fast) stack, every panel rendered from the same run state (``detector.render``)."""
+        from .detector.render import render_detector
+
+        opt = self._options(misset_deg, phi_start_deg, osc_deg, phisteps, mosaic_seed, mosaic_spread_deg, n_cells,
+                            size_mm, wavelength_A, fluence_per_m2, None, None)
+        axes = self._base_axes if orientation is None else _axes_m(orientation)
+        with self._lock:
+            self._native.update(opt, axes)
+            return render_detector(self._native, detector, self.dtype, self.config.precision, self.threads,
+                                   self.backend, axes)
+
     def add_noise(self, image: np.ndarray, seed: Optional[int] = None) -> np.ndarray:
         """Poisson noise image (uint16 with the ADC offset) sharing this run's random state, as the CLI.
 

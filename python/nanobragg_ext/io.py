@@ -265,6 +265,8 @@ def smv_header(values: Dict[str, object]) -> bytes:
         f"PHI={g(values['PHI'])};", f"OSC_START={g(values['OSC_START'])};", f"OSC_RANGE={g(values['OSC_RANGE'])};",
         f"TWOTHETA={g(values['TWOTHETA'])};", "DETECTOR_SN=000;", "BEAMLINE=fake;",
     ]
+    if "ADC_OFFSET" in values:  # -smv_header dials only (formats/smv_header.py); the C writes none
+        lines.insert(-2, f"ADC_OFFSET={g(values['ADC_OFFSET'])};")
     text = ("\n".join(lines) + "\n}\f").encode("ascii")
     if len(text) > 512:
         raise ValueError("SMV header longer than 512 bytes")
