@@ -97,9 +97,10 @@ def check_panels(info, setup, full_geometry):
         assert np.dot(info["rotation_axis"], info["panels"][0]["fast"]) == pytest.approx(1.0)
 
 
-def check_sweep(info, start_deg, width_deg, frames):
+def check_sweep(info, start_deg, width_deg, frames, first=1):
+    """A scan of frames images from image number first (a one-image file's number is in its name)."""
     assert info["scan"] is not None and not info["scan"]["is_still"]
-    assert info["scan"]["image_range"] == [1, frames]
+    assert info["scan"]["image_range"] == [first, first + frames - 1]
     assert info["scan"]["oscillation"] == pytest.approx([start_deg, width_deg], abs=1e-9)
     assert info["experiments"] == 1 and info["images"] == frames
 
@@ -191,7 +192,7 @@ def test_dataset_sweep_nxmx_and_cbf_frames(tmp_path):
     for i, (cinfo, cpixels) in enumerate(opened[1:]):
         assert cinfo["format"] == "FormatCBFMini"
         check_panels(cinfo, setup, full_geometry=False)
-        check_sweep(cinfo, 5.0 + 0.25 * i, 0.25, 1)
+        check_sweep(cinfo, 5.0 + 0.25 * i, 0.25, 1, first=i + 1)  # sweep_0000{i+1}.cbf
         frame = read_frame(str(out), i)
         np.testing.assert_array_equal(pixels[(i, 0)], frame)
         np.testing.assert_array_equal(cpixels[(0, 0)], frame)
@@ -217,16 +218,19 @@ def test_dataset_stills_of_several_panels(tmp_path):
 
 
 def test_smv_through_the_dials_header(tmp_path, monkeypatch):
-    args = BASE + ["-phi", "3", "-osc", "0.1", "-adc", "25", "-smv_header", "dials"]
+    # dxtbx's SMV reader takes the image number from the file name: a name without one is refused.
+    names = ("int_007.img", "noise_007.img")
+    args = BASE + ["-phi", "3", "-osc", "0.1", "-adc", "25", "-smv_header", "dials", "-intfile", names[0],
+                   "-noisefile", names[1]]
     run_cli(tmp_path, monkeypatch, args)
-    opened = dxtbx_open(tmp_path, tmp_path / "intimage.img", tmp_path / "noiseimage.img")
+    opened = dxtbx_open(tmp_path, *(tmp_path / n for n in names))
     setup = setup_of(args)
     from nanobragg_ext.io import read_smv
 
-    for (info, pixels), name in zip(opened, ("intimage.img", "noiseimage.img")):
+    for (info, pixels), name in zip(opened, names):
         assert info["format"] == "FormatSMVJHSim"
         check_panels(info, setup, full_geometry=False)
-        check_sweep(info, 3.0, 0.1, 1)
+        check_sweep(info, 3.0, 0.1, 1, first=7)
         assert info["panels"][0]["pedestal"] == 25.0  # ADC_OFFSET, not dxtbx's default of 1
         np.testing.assert_array_equal(pixels[(0, 0)], read_smv(str(tmp_path / name)).data.astype(np.int32))
 
@@ -234,8 +238,8 @@ def test_smv_through_the_dials_header(tmp_path, monkeypatch):
 def test_smv_default_header_is_the_c_one_that_dxtbx_misreads(tmp_path, monkeypatch):
     """Why the dials header exists: the C's header (kept byte for byte by default) puts dxtbx's beam
     centre elsewhere for an off-centre beam."""
-    run_cli(tmp_path, monkeypatch, BASE)
-    ((info, _),) = dxtbx_open(tmp_path, tmp_path / "intimage.img")
+    run_cli(tmp_path, monkeypatch, BASE + ["-intfile", "int_001.img"])
+    ((info, _),) = dxtbx_open(tmp_path, tmp_path / "int_001.img")
     setup = setup_of(BASE)
     p = setup.detector.panels[0]
     bf, bs = setup.beam_spot(0)

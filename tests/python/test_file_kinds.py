@@ -17,7 +17,7 @@ from nanobragg_ext import _core  # noqa: E402
 from nanobragg_ext.cli import main  # noqa: E402
 from nanobragg_ext.detector.crystfel_geom import geom_text, read_geom  # noqa: E402
 from nanobragg_ext.detector.panels import Detector  # noqa: E402
-from nanobragg_ext.formats.nxmx import GAP, MASKED, layout_shape, panel_rows, write_nexus  # noqa: E402
+from nanobragg_ext.formats.nxmx import GAP, MASKED, THIN_SENSOR_M, layout_shape, panel_rows, write_nexus  # noqa: E402
 from nanobragg_ext.formats.setup import Setup  # noqa: E402
 from nanobragg_ext.io import read_smv  # noqa: E402
 from nanobragg_ext.options import RTD, parse_args  # noqa: E402
@@ -66,7 +66,7 @@ def check_nxmx_detector(f, setup, frames):
             np.testing.assert_allclose(d.attrs["vector"], M @ np.asarray(axis), atol=1e-12)
             np.testing.assert_allclose(chain_point(f, d.attrs["depends_on"]), M @ np.asarray(p.origin), atol=1e-12)
     assert det["sensor_material"][()].decode() == setup.detector.panels[0].material
-    assert det["sensor_thickness"][()] == pytest.approx(setup.detector.panels[0].thickness)
+    assert det["sensor_thickness"][()] == pytest.approx(max(setup.detector.panels[0].thickness, THIN_SENSOR_M))
     assert det["sensor_thickness"].attrs["units"] == "m"
     for key in ("frame_time", "count_time"):
         assert det[key][()] == pytest.approx(setup.exposure_s) and det[key].attrs["units"] == "s"

@@ -16,7 +16,7 @@ One layout for one or several panels, read by dxtbx's NXmx reader (what DIALS us
 - beam: ``incident_wavelength`` (a scalar, one per frame, or per-frame spectra with
   ``incident_wavelength_weights``), ``incident_polarisation_stokes``, flux. dxtbx does not read
   the polarisation: its beam model assumes a fraction of 0.999 in the horizontal plane.
-- detector: sensor_material, sensor_thickness, saturation_value, underload_value, pixel_mask,
+- detector: sensor_material, sensor_thickness (a thin sensor as THIN_SENSOR_M), saturation_value, underload_value, pixel_mask,
   frame_time, count_time, and for one panel distance, beam_center_x/y and pixel sizes.
 """
 from __future__ import annotations
@@ -29,13 +29,16 @@ import numpy as np
 from ..detector.panels import Detector
 from .setup import Setup
 
-__all__ = ["GAP", "MASKED", "DETECTOR", "create_entry", "layout_shape", "panel_rows", "to_layout", "layout_mask",
+__all__ = ["GAP", "MASKED", "THIN_SENSOR_M", "DETECTOR", "create_entry", "layout_shape", "panel_rows", "to_layout", "layout_mask",
            "module_name", "stage_nexus", "write_nexus"]
 
 # NXdetector pixel_mask bits: 0 "gap (pixel with no sensor)", 8 "user defined mask".
 GAP = np.uint32(1 << 0)
 MASKED = np.uint32(1 << 8)
 DETECTOR = "/entry/instrument/detector"
+# nanoBragg's thin sensor (-detector_thick 0) as 1 nm: dxtbx refuses a thickness of 0 (its parallax
+# model asserts t0 > 0), and the parallax of 1 nm is below 1e-5 pixel.
+THIN_SENSOR_M = 1e-9
 
 
 def require_h5py(what: str = "-nexus") -> None:
@@ -176,7 +179,7 @@ def create_entry(f, setup: Setup, frames: int, dtype, *, phi_start_deg: Sequence
     det.create_dataset("description", data="nanobragg-ext simulated detector")
     panels = det_model.panels
     det.create_dataset("sensor_material", data=panels[0].material)
-    det.create_dataset("sensor_thickness", data=float(panels[0].thickness)).attrs["units"] = "m"
+    det.create_dataset("sensor_thickness", data=max(float(panels[0].thickness), THIN_SENSOR_M)).attrs["units"] = "m"
     det.create_dataset("saturation_value", data=saturation)
     det.create_dataset("underload_value", data=underload)
     det.create_dataset("frame_time", data=setup.exposure_s).attrs["units"] = "s"
