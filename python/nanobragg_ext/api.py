@@ -446,6 +446,36 @@ def write_smv(path: str, image: np.ndarray, simulator: Optional[Simulator] = Non
     nbio.write_smv(path, nbio.smv_header(values), image)
 
 
+def write_nexus(path: str, images, simulator: Simulator, *, detector=None, phi_start_deg=None, osc_deg=None,
+                wavelengths_A=None, weights=None) -> None:
+    """Write float images as NeXus/NXmx HDF5 (what ``-nexus`` writes; dxtbx/DIALS open it), atomically.
+
+    images: one (slow, fast) image, (frames, slow, fast), or with detector (a multi-panel
+    ``detector.panels.Detector``) one (panels, slow, fast) stack or (frames, panels, slow, fast).
+    phi_start_deg, osc_deg: per frame (or one value for all); None: the run that rendered a single
+    image (:meth:`Simulator.rotation_of`). wavelengths_A/weights: per-frame wavelengths (frames,) or
+    spectra (frames, k) with weights (``incident_wavelength_weights``). See docs/files.md.
+    """
+    from .formats.nxmx import write_nexus as _write_nexus
+    from .formats.setup import Setup
+
+    setup = Setup.of_run(simulator.prepared, detector)
+    frames = np.asarray(images, dtype=np.float32)
+    single = frames.ndim == (2 if detector is None else 3)
+    n = 1 if single else frames.shape[0]
+    phi, osc = simulator.rotation_of(images)  # the config's for a stack of frames
+    starts = np.broadcast_to(np.asarray(phi if phi_start_deg is None else phi_start_deg, dtype=np.float64), (n,))
+    widths = np.broadcast_to(np.asarray(osc if osc_deg is None else osc_deg, dtype=np.float64), (n,))
+    masks = None
+    if detector is None:  # the pixels the run does not render: outside the ROI, -mask zeros
+        from .outputs import roi_mask
+
+        masks = [roi_mask(simulator.shape, simulator.prepared.geometry["roi"])
+                 & (True if simulator.mask is None else simulator.mask != 0)]
+    _write_nexus(path, setup, frames, phi_start_deg=starts, osc_deg=widths,
+                 saturation=float(np.finfo(np.float32).max), masks=masks, wavelengths_A=wavelengths_A, weights=weights)
+
+
 def write_pgm(path: str, image: np.ndarray, scale: Optional[float] = None) -> None:
     """Write nanoBragg's 8-bit PGM preview; scale None picks 250 / (5 rmsd) as the C does."""
     from . import outputs

@@ -122,6 +122,21 @@ def test_nexus_of_a_plain_run_holds_its_geometry(tmp_path, monkeypatch):
         assert det["saturation_value"][()] >= image.max()
 
 
+def test_api_writes_the_nexus_file_the_cli_writes(tmp_path, monkeypatch):
+    from nanobragg_ext import api
+    from nanobragg_ext.config import SimulationConfig
+
+    args = BASE + ["-phi", "2", "-osc", "0.3", "-roi", "1", "30", "2", "40"]
+    run_cli(tmp_path, monkeypatch, args + ["-nexus", "cli.h5"])
+    sim = api.Simulator(SimulationConfig.from_cli_args(args))
+    api.write_nexus(str(tmp_path / "api.h5"), sim.run(), sim)
+    with h5py.File(tmp_path / "cli.h5", "r") as a, h5py.File(tmp_path / "api.h5", "r") as b:
+        for key in ("instrument/detector/data", "instrument/detector/pixel_mask", "sample/transformations/phi",
+                    "sample/transformations/phi_end", "instrument/beam/incident_wavelength",
+                    "instrument/detector/module/module_offset", "instrument/detector/transformations/detector_z"):
+            np.testing.assert_array_equal(a["entry/" + key][()], b["entry/" + key][()], err_msg=key)
+
+
 def test_nexus_and_crystfel_of_several_panels(tmp_path, monkeypatch):
     det0 = two_panel_detector()
     geom = tmp_path / "in.geom"
