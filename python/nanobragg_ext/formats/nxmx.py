@@ -41,14 +41,6 @@ DETECTOR = "/entry/instrument/detector"
 THIN_SENSOR_M = 1e-9
 
 
-def require_h5py(what: str = "-nexus") -> None:
-    """RuntimeError naming the extra to install unless h5py imports."""
-    try:
-        import h5py  # noqa: F401
-    except ImportError:
-        raise RuntimeError(f"{what} needs h5py: pip install 'nanobragg-ext[dataset]'") from None
-
-
 def panel_rows(detector: Detector) -> List[int]:
     """First data row of each panel (panels stacked along slow, as the written .geom has them)."""
     rows, r = [], 0
