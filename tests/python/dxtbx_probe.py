@@ -23,6 +23,13 @@ def panel_info(p, s0):
             "pedestal": p.get_pedestal()}
 
 
+def image_wavelengths(path, images):
+    """The wavelength of each image as the format class reads it (an experiment list of a still
+    sequence gives every experiment the first image's beam)."""
+    fmt = get_format_class_for_file(path).get_instance(path)
+    return [fmt.get_beam(i).get_wavelength() for i in range(images)]
+
+
 def probe(n, path, out):
     experiments = ExperimentListFactory.from_filenames([path])
     first = experiments[0]
@@ -36,7 +43,8 @@ def probe(n, path, out):
                                                  "oscillation": list(scan.get_oscillation()),
                                                  "is_still": bool(scan.is_still())},
               "experiment_scans": [None if e.scan is None else list(e.scan.get_oscillation()) for e in experiments],
-              "rotation_axis": None if gonio is None else list(gonio.get_rotation_axis())}
+              "rotation_axis": None if gonio is None else list(gonio.get_rotation_axis()),
+              "image_wavelengths": image_wavelengths(path, len(imageset))}
     for i in range(len(imageset)):
         for j, panel in enumerate(imageset.get_raw_data(i)):
             np.save(os.path.join(out, f"{n}_{i}_{j}.npy"), panel.as_numpy_array())

@@ -246,3 +246,22 @@ def test_smv_default_header_is_the_c_one_that_dxtbx_misreads(tmp_path, monkeypat
     off = np.subtract(info["panels"][0]["beam_centre_px"], [bf / p.pixel_size, bs / p.pixel_size])
     assert np.abs(off).max() > 1.0
     assert info["panels"][0]["pedestal"] == 1.0  # FormatSMVJHSim's default without ADC_OFFSET; the C added 40
+
+
+def test_nxmx_per_frame_wavelengths_and_spectra(tmp_path):
+    """What the dataset mode's per-frame spectra become in dxtbx's NXmx reader: a wavelength per
+    image, or the weighted spectrum (dxtbx weights in energy: sum(w) / sum(w / lambda)). (dxtbx's
+    experiment list of a still sequence then gives every experiment the first image's beam.)"""
+    from nanobragg_ext import api
+    from nanobragg_ext.config import SimulationConfig
+
+    sim = api.Simulator(SimulationConfig.from_cli_args(BASE))
+    frames = np.stack([sim.run(), sim.run()])
+    lam = np.array([[1.28, 1.30, 1.33], [1.25, 1.30, 1.31]])
+    w = np.array([[0.2, 0.5, 0.3], [0.1, 0.6, 0.3]])
+    api.write_nexus(str(tmp_path / "spectra.h5"), frames, sim, wavelengths_A=lam, weights=w)
+    api.write_nexus(str(tmp_path / "per_frame.h5"), frames, sim, wavelengths_A=lam[:, 0])
+    (spectra, _), (per_frame, _) = dxtbx_open(tmp_path, tmp_path / "spectra.h5", tmp_path / "per_frame.h5")
+    np.testing.assert_allclose(spectra["image_wavelengths"], w.sum(1) / (w / lam).sum(1), rtol=1e-12)
+    np.testing.assert_allclose(per_frame["image_wavelengths"], lam[:, 0], rtol=1e-12)
+    check_stills(spectra, 2)
