@@ -7,6 +7,7 @@ import os
 import sys
 
 import numpy as np
+from dxtbx.format.FormatMultiImage import FormatMultiImage
 from dxtbx.format.Registry import get_format_class_for_file
 from dxtbx.model.experiment_list import ExperimentListFactory
 
@@ -26,7 +27,10 @@ def panel_info(p, s0):
 def image_wavelengths(path, images):
     """The wavelength of each image as the format class reads it (an experiment list of a still
     sequence gives every experiment the first image's beam)."""
-    fmt = get_format_class_for_file(path).get_instance(path)
+    cls = get_format_class_for_file(path)
+    fmt = cls.get_instance(path)
+    if not issubclass(cls, FormatMultiImage):  # one image per file: get_beam() takes no index
+        return [fmt.get_beam().get_wavelength()]
     return [fmt.get_beam(i).get_wavelength() for i in range(images)]
 
 
