@@ -309,6 +309,21 @@ class Simulator:
             self._remember(out, self.rotation_of(image))  # the same phi range for every image
         return out
 
+    def run_detector(self, detector, *, misset_deg=None, orientation=None, phi_start_deg=None, osc_deg=None,
+                     phisteps=None, mosaic_seed=None, mosaic_spread_deg=None, n_cells=None, size_mm=None,
+                     wavelength_A=None, fluence_per_m2=None) -> np.ndarray:
+        """:meth:`run` on a multi-panel detector (``detector.panels.Detector``): the (panels, slow,
+        fast) stack, every panel rendered from the same run state (``detector.render``)."""
+        from .detector.render import render_detector
+
+        opt = self._options(misset_deg, phi_start_deg, osc_deg, phisteps, mosaic_seed, mosaic_spread_deg, n_cells,
+                            size_mm, wavelength_A, fluence_per_m2, None, None)
+        axes = self._base_axes if orientation is None else _axes_m(orientation)
+        with self._lock:
+            self._native.update(opt, axes)
+            return render_detector(self._native, detector, self.dtype, self.config.precision, self.threads,
+                                   self.backend, axes)
+
     def add_noise(self, image: np.ndarray, seed: Optional[int] = None) -> np.ndarray:
         """Poisson noise image (uint16 with the ADC offset) sharing this run's random state, as the CLI.
 
@@ -427,6 +442,36 @@ def write_smv(path: str, image: np.ndarray, simulator: Optional[Simulator] = Non
         values["OSC_RANGE"] = float(osc_deg)
     values["SIZE1"], values["SIZE2"] = image.shape[1], image.shape[0]
     nbio.write_smv(path, nbio.smv_header(values), image)
+
+
+def write_nexus(path: str, images, simulator: Simulator, *, detector=None, phi_start_deg=None, osc_deg=None,
+                wavelengths_A=None, weights=None) -> None:
+    """Write float images as NeXus/NXmx HDF5 (what ``-nexus`` writes; dxtbx/DIALS open it), atomically.
+
+    images: one (slow, fast) image, (frames, slow, fast), or with detector (a multi-panel
+    ``detector.panels.Detector``) one (panels, slow, fast) stack or (frames, panels, slow, fast).
+    phi_start_deg, osc_deg: per frame (or one value for all); None: the run that rendered a single
+    image (:meth:`Simulator.rotation_of`). wavelengths_A/weights: per-frame wavelengths (frames,) or
+    spectra (frames, k) with weights (``incident_wavelength_weights``). See docs/files.md.
+    """
+    from .formats.nxmx import write_nexus as _write_nexus
+    from .formats.setup import Setup
+
+    setup = Setup.of_run(simulator.prepared, detector)
+    frames = np.asarray(images, dtype=np.float32)
+    single = frames.ndim == (2 if detector is None else 3)
+    n = 1 if single else frames.shape[0]
+    phi, osc = simulator.rotation_of(images)  # the config's for a stack of frames
+    starts = np.broadcast_to(np.asarray(phi if phi_start_deg is None else phi_start_deg, dtype=np.float64), (n,))
+    widths = np.broadcast_to(np.asarray(osc if osc_deg is None else osc_deg, dtype=np.float64), (n,))
+    masks = None
+    if detector is None:  # the pixels the run does not render: outside the ROI, -mask zeros
+        from .outputs import roi_mask
+
+        masks = [roi_mask(simulator.shape, simulator.prepared.geometry["roi"])
+                 & (True if simulator.mask is None else simulator.mask != 0)]
+    _write_nexus(path, setup, frames, phi_start_deg=starts, osc_deg=widths,
+                 saturation=float(np.finfo(np.float32).max), masks=masks, wavelengths_A=wavelengths_A, weights=weights)
 
 
 def write_pgm(path: str, image: np.ndarray, scale: Optional[float] = None) -> None:

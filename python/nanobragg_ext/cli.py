@@ -149,6 +149,12 @@ def run(argv: List[str], out=None) -> int:
         from .preview import write_png
         write_png(req.pngfile, np.asarray(image))
         print(f"writing {req.pngfile} as a log-scaled PNG preview", file=out)
+    if req.nexusfile:
+        print(f"writing {req.nexusfile} as NeXus/NXmx (float photons)", file=out)
+    if req.crystfel_file:
+        from .formats.crystfel_h5 import geom_path
+
+        print(f"writing {req.crystfel_file} as CrystFEL HDF5 and {geom_path(req.crystfel_file)}", file=out)
     return 0
 
 

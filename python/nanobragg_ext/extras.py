@@ -64,6 +64,9 @@ def check_request(req) -> None:
     """The optional packages a command-line run (options.Request) needs, before it starts."""
     if req.pngfile:
         require_extra(("PIL", "matplotlib"), "png", "-pngfile")
+    for option, path in (("-nexus", req.nexusfile), ("-crystfel", req.crystfel_file)):
+        if path:
+            require_extra("h5py", "dataset", option)
     if req.hkl is not None:
         from .io import is_reflection_file
 

@@ -261,7 +261,7 @@ def smv_header_block(entries) -> bytes:
 def smv_header(values: Dict[str, object]) -> bytes:
     """The 512-byte header nanoBragg writes (L3163-L3182): keys, order, %g numbers and padding."""
     g = lambda x: "%g" % x  # noqa: E731
-    return smv_header_block([
+    entries = [
         f"SIZE1={values['SIZE1']};", f"SIZE2={values['SIZE2']};",
         f"PIXEL_SIZE={g(values['PIXEL_SIZE'])};", f"DISTANCE={g(values['DISTANCE'])};",
         f"WAVELENGTH={g(values['WAVELENGTH'])};",
@@ -274,7 +274,10 @@ def smv_header(values: Dict[str, object]) -> bytes:
         f"CLOSE_DISTANCE={g(values['CLOSE_DISTANCE'])};",
         f"PHI={g(values['PHI'])};", f"OSC_START={g(values['OSC_START'])};", f"OSC_RANGE={g(values['OSC_RANGE'])};",
         f"TWOTHETA={g(values['TWOTHETA'])};",
-    ])
+    ]
+    if "ADC_OFFSET" in values:  # -smv_header dials only (formats/smv_header.py); the C writes none
+        entries.append(f"ADC_OFFSET={g(values['ADC_OFFSET'])};")
+    return smv_header_block(entries)
 
 
 def write_smv(path: str, header: bytes, pixels) -> None:

@@ -35,7 +35,7 @@ class Request:
     __slots__ = ("options", "hkl", "mat", "dump", "img", "mask", "sourcefile", "stol", "stolout", "floatfile",
                  "intfile", "pgmfile", "noisefile", "write_pgm", "write_noise", "intfile_scale", "pgm_scale", "adc",
                  "seed", "printout", "printout_pixel", "progress", "coherent", "precision", "device", "threads",
-                 "pngfile", "mask_image", "mtz_column")
+                 "pngfile", "mask_image", "mtz_column", "nexusfile", "crystfel_file", "smv_header")
 
     def __init__(self, options: Optional["_core.Options"] = None) -> None:
         self.options = _core.Options() if options is None else options
@@ -67,6 +67,9 @@ class Request:
         self.pngfile: Optional[str] = None
         self.mask_image = None  # io.SMVImage of -mask
         self.mtz_column: Optional[str] = None  # amplitude column of an MTZ/mmCIF -hkl file
+        self.nexusfile: Optional[str] = None  # -nexus: the image as NeXus/NXmx (formats/nxmx.py)
+        self.crystfel_file: Optional[str] = None  # -crystfel: HDF5 image + .geom beside it
+        self.smv_header = "nanobragg"  # -smv_header: the C's header, or "dials" (formats/smv_header.py)
 
     def __repr__(self) -> str:
         return "Request(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
@@ -302,6 +305,12 @@ def _threads(opt, req, v, tok):
     req.threads = min(n, os.cpu_count() or 1)  # more threads than cores: the same image, slower (or no memory)
 
 
+def _smv_header(opt, req, v, tok):
+    if v[0] not in ("nanobragg", "dials"):
+        raise OptionError(f"option -smv_header: expected 'nanobragg' or 'dials', got '{v[0]}'")
+    req.smv_header = v[0]
+
+
 def _ignored(opt, req, v, tok):
     _number(v[0], tok)
 
@@ -320,6 +329,7 @@ ACTIONS = {
     "coherent": _request("coherent", True), "printout": _request("printout", True),
     "noprogress": _request("progress", False), "progress": _request("progress", True),
     "printout_pixel": _set_printout_pixel, "device": _device, "threads": _threads, "pngfile": _request("pngfile"),
+    "nexusfile": _request("nexusfile"), "crystfel_file": _request("crystfel_file"), "smv_header": _smv_header,
     "shape:round": _shape("round"), "shape:square": _shape("square"), "shape:gauss": _shape("gauss"),
     "shape:tophat": _shape("tophat"),
 }

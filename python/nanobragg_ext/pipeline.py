@@ -148,10 +148,39 @@ def header_values(prepared) -> dict:
     }
 
 
+def smv_header_of(req: Request, prepared) -> bytes:
+    """The SMV header of the int and noise images: the C's, or with -smv_header dials the one
+    dxtbx reads right (formats/smv_header.py)."""
+    values = header_values(prepared)
+    if req.smv_header == "dials":
+        from .formats.smv_header import dials_values
+
+        values = dials_values(values, prepared, float(req.adc))
+    return nbio.smv_header(values)
+
+
 def write_outputs(image, sim, req: Request) -> dict:
-    """Statistics and the float, int, PGM and noise files of a rendered image (Image32) of sim."""
+    """Statistics and the float, int, PGM and noise files of a rendered image (Image32) of sim,
+    with the -nexus/-crystfel files: all put in place together, or none on an error."""
+    staged = []
+    if req.nexusfile or req.crystfel_file:
+        from .formats.run_files import stage_run_files
+
+        staged = stage_run_files(image, sim.prepared, req)
+    try:
+        res = _write_native(image, sim, req)
+    except BaseException:
+        for s in staged:
+            s.discard()
+        raise
+    for s in staged:
+        s.commit()
+    return res
+
+
+def _write_native(image, sim, req: Request) -> dict:
     spec = {
-        "header": nbio.smv_header(header_values(sim.prepared)),
+        "header": smv_header_of(req, sim.prepared),
         "floatfile": req.floatfile, "intfile": req.intfile,
         "pgmfile": req.pgmfile if req.write_pgm else None,
         "noisefile": req.noisefile if req.write_noise else None,

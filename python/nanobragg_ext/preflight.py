@@ -25,6 +25,12 @@ def output_files(req) -> list:
         files.append(("-noisefile", req.noisefile))
     if req.pngfile:
         files.append(("-pngfile", req.pngfile))
+    if req.nexusfile:
+        files.append(("-nexus", req.nexusfile))
+    if req.crystfel_file:
+        from .formats.crystfel_h5 import geom_path
+
+        files += [("-crystfel", req.crystfel_file), ("-crystfel", geom_path(req.crystfel_file))]
     return files
 
 
@@ -45,6 +51,19 @@ def check(req) -> None:
     check_outputs(req)
     check_header_values(req)
     check_geometry(req.options)
+    if req.smv_header == "dials":
+        check_smv_header(req.options)
+
+
+def check_smv_header(options) -> None:
+    """-smv_header dials: refuse, before rendering, a detector the header cannot describe to dxtbx."""
+    from .formats.smv_header import check_dials_geometry
+
+    try:
+        prepared = _core.Simulator(options).prepared
+    except (ValueError, RuntimeError):
+        return  # the run's own set-up reports it
+    check_dials_geometry(prepared)
 
 
 def check_header_values(req) -> None:

@@ -7,7 +7,7 @@ The parts, one concern each:
 - :mod:`.series`: what frame i is (spindle range, orientation, crystal, seeds), from the index alone;
 - :mod:`.frames`: rendering one frame through :class:`api.Simulator` (in a worker or here);
 - :mod:`.cluster`: connecting to Dask and running frames there through the loss of workers;
-- :mod:`.nexus`: the NXmx file; :mod:`.cbf`: optional CBF frames;
+- :mod:`.nexus`: the NXmx file (the layout of formats/nxmx.py); :mod:`.cbf`: optional CBF frames;
 - :mod:`.run`: :class:`Dataset`, which ties them together; :mod:`.cli`: ``nanobragg-ext dataset``.
 
 Examples
@@ -23,9 +23,9 @@ Examples
 """
 from .cli import main
 from .cluster import ClusterError, FrameError
-from .nexus import MASKED, TO_MCSTAS, read_frame
+from .nexus import read_frame
 from .run import Dataset, simulate_dataset
 from .series import FrameSpec, RotationSweep, StillSeries, random_rotation
 
 __all__ = ["RotationSweep", "StillSeries", "FrameSpec", "Dataset", "simulate_dataset", "read_frame", "main",
-           "ClusterError", "FrameError", "TO_MCSTAS", "MASKED", "random_rotation"]
+           "ClusterError", "FrameError", "random_rotation"]

@@ -16,6 +16,7 @@ USAGE = """usage: nanobragg-ext dataset <nanoBragg flags> (--sweep START WIDTH F
                              [--cbf DIR] [--noise [--counts uint16|int32]] [--overwrite] [--max-in-flight K]
 Renders a rotation sweep (START, WIDTH per frame in degrees, FRAMES) or N stills of randomly
 oriented crystals into a NeXus/NXmx HDF5 file; an interrupted run resumes where it stopped.
+-geom FILE, -expt FILE or -detector NAME render a multi-panel detector (one module per panel).
   --workers N      local Dask worker processes (default 1; 0 = no Dask)
   --scheduler A    use a running Dask scheduler instead (tcp://host:8786)
   --timeout S      seconds to wait for the scheduler and for workers (default 30)
@@ -90,6 +91,23 @@ def _series(ours) -> Series:
         raise OptionError("--stills needs --seed S (frames are reproducible from it)")
     return StillSeries(_num(ours, "--stills", int), seed, _num(ours, "--jitter-cell", float, 0.0),
                        _num(ours, "--jitter-size", float, 0.0))
+
+
+def _detector(flags: List[str]):
+    """(the other flags, the multi-panel Detector of -geom/-expt/-detector or None)."""
+    from ..detector.cli import _load, split_args
+    from ..detector.render import placement
+    from ..options import OptionError, parse_args
+
+    rest, found = split_args(flags)
+    for key in ("-write_geom", "-write_expt"):
+        if key in found:
+            raise OptionError(f"option {key}: not a dataset option (the NXmx file holds the geometry)")
+    if not found:
+        return rest, None
+    det = _load(found, placement(parse_args(rest)).geometry)
+    det.check_overlaps()
+    return rest, det
 
 
 class _Progress:
@@ -176,8 +194,9 @@ def main(argv: List[str], out=None) -> int:
         timeout = _num(ours, "--timeout", float, 30.0)
         if not timeout > 0:
             raise OptionError(f"option --timeout: '{ours['--timeout'][0]}' is not a positive number of seconds")
+        flags, detector = _detector(flags)
         config = SimulationConfig.from_cli_args(flags)
-        ds = Dataset(config, series, counts)
+        ds = Dataset(config, series, counts, detector)
         bar = _Progress(sys.stderr, "--no-progress" not in ours)
         path = ours["--out"][0]
         print(f"dataset: {len(ds)} frames of {ds.shape[1]}x{ds.shape[0]} pixels ({ds.dtype.name}) -> {path}",

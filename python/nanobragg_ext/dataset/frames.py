@@ -32,6 +32,7 @@ class Job:
     threads: int            # OpenMP threads per frame (0: all)
     counts: Optional[str]   # None: float32 photons; "uint16" / "int32": noisy counts
     roi: Tuple[int, int, int, int]  # the detector's resolved region (xmin, xmax, ymin, ymax)
+    detector: object = None  # a multi-panel detector.panels.Detector (None: the config's one panel)
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,15 @@ class FrameRenderer:
         self.id = uuid.uuid4().hex  # tells the client which Simulator rendered a frame
 
     def photons(self, spec: FrameSpec) -> np.ndarray:
-        """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame."""
-        return self.sim.run(phi_start_deg=spec.phi_start_deg, osc_deg=spec.osc_deg, orientation=spec.orientation,
-                            mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm)
+        """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame; for a multi-panel
+        detector its panels in the file's layout (formats/nxmx.py)."""
+        args = dict(phi_start_deg=spec.phi_start_deg, osc_deg=spec.osc_deg, orientation=spec.orientation,
+                    mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm)
+        if self.job.detector is None:
+            return self.sim.run(**args)
+        from ..formats.nxmx import to_layout
+
+        return to_layout(self.job.detector, self.sim.run_detector(self.job.detector, **args))
 
     def counts(self, image32: np.ndarray, spec: FrameSpec) -> np.ndarray:
         """Noisy detector counts of one frame (uint16 or int32, ADC offset added)."""

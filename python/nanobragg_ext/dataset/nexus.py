@@ -1,5 +1,7 @@
 """The NeXus/NXmx HDF5 file of a dataset: created (or reopened to resume) and filled by the client.
 
+The layout is formats/nxmx.py's (the one ``-nexus`` writes), one or several panels; the dataset
+adds the unit cell per frame and ``/entry/nanobragg`` (flags, axes, seeds, description).
 Each frame is one chunk (bitshuffle+LZ4 from hdf5plugin). A frame's ``written`` flag
 (``/entry/nanobragg/written``) is set only after the frame is flushed, so a flag always means a
 whole frame and an interrupted run resumes by skipping flagged frames.
@@ -14,14 +16,7 @@ import numpy as np
 
 from .series import FrameSpec
 
-__all__ = ["TO_MCSTAS", "MASKED", "NXmxWriter", "read_frame", "require_h5py"]
-
-# nanoBragg's lab frame (beam along +x, y up, spindle along +z) to NeXus McStas (beam along +z,
-# y up, x completing a right-handed set): (x, y, z)_McStas = (-z, y, x)_nanoBragg. This is the
-# DIALS frame nanoBragg prints as "dials origin" (z, y, -x) turned 180 degrees about y.
-TO_MCSTAS = np.array([[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-
-MASKED = np.uint32(1 << 8)  # NXdetector pixel_mask bit 8: "user defined mask" (-mask zeros, outside -roi)
+__all__ = ["NXmxWriter", "read_frame", "require_h5py"]
 
 
 def require_h5py() -> None:
@@ -32,34 +27,19 @@ def require_h5py() -> None:
         require_extra(module, "dataset", "dataset output (NXmx)")
 
 
-def _nx(group, nx_class: str):
-    group.attrs["NX_class"] = nx_class
-    return group
-
-
-def _axis(group, name, value, kind, vector, depends_on, units, offset=None):
-    d = group.create_dataset(name, data=value)
-    d.attrs["transformation_type"] = kind
-    d.attrs["vector"] = np.asarray(vector, dtype=np.float64)
-    d.attrs["depends_on"] = depends_on
-    d.attrs["units"] = units
-    if offset is not None:
-        d.attrs["offset"] = np.asarray(offset, dtype=np.float64)
-        d.attrs["offset_units"] = "m"
-    return d
-
-
-def _unit(v) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64)
-    n = np.linalg.norm(v)
-    return v / n if n > 0 else v
-
-
 def _cell_of(axes: np.ndarray) -> np.ndarray:
     a, b, c = axes
     la, lb, lc = (np.linalg.norm(v) for v in (a, b, c))
     ang = lambda u, v, lu, lv: np.degrees(np.arccos(np.clip(np.dot(u, v) / lu / lv, -1, 1)))  # noqa: E731
     return np.array([la, lb, lc, ang(b, c, lb, lc), ang(a, c, la, lc), ang(a, b, la, lb)])
+
+
+def saturation_of(counts) -> float:
+    """The highest valid pixel value of a frame type: one below the clip of noisy counts (a clipped
+    pixel is an overload), the float32 maximum for photons."""
+    if counts is None:
+        return float(np.finfo(np.float32).max)
+    return float(np.iinfo(np.dtype(counts)).max - 1)
 
 
 class DatasetExists(ValueError):
@@ -73,7 +53,7 @@ class DatasetExists(ValueError):
 class NXmxWriter:
     """The output file, owned by the client: creates (or reopens to resume) and fills it."""
 
-    def __init__(self, path: str, ds, overwrite: bool = False):
+    def __init__(self, path: str, ds, overwrite: bool = False, wavelengths_A=None, weights=None):
         require_h5py()
         import h5py
         import hdf5plugin
@@ -94,7 +74,7 @@ class NXmxWriter:
         else:
             self.f = h5py.File(path, "w")
             self.f.attrs["nanobragg_ext_description"] = text
-            self._create(hdf5plugin)
+            self._create(hdf5plugin, wavelengths_A, weights)
             self.resumed = False
         from ..io import write_atomic
         write_atomic(self.sidecar, (json.dumps(self.description, indent=2, sort_keys=True) + "\n").encode())
@@ -102,87 +82,42 @@ class NXmxWriter:
         self.data = e["instrument/detector/data"]
         self.flags = e["nanobragg/written"]
         self.written = self.flags[()].astype(bool)
-        self.phi = e["sample/transformations/phi"]
-        self.omega = e["sample/transformations/omega"]
         self.meta = e["nanobragg"]
         self.cell = e["sample/unit_cell"]
 
-    def _create(self, hdf5plugin) -> None:
+    def _create(self, hdf5plugin, wavelengths_A, weights) -> None:
+        """The NXmx layout (formats/nxmx.py: the same as -nexus) plus the dataset's own records.
+
+        wavelengths_A/weights: per-frame wavelengths (frames,) or spectra (frames, k) with weights.
+        """
+        from ..formats.nxmx import create_entry
+        from ..outputs import roi_mask
+        from .series import RotationSweep
+
         ds = self.ds
         n = len(ds)
-        s, f = ds.shape
-        g = ds.prepared.geometry
-        cfg = ds.config
-        px = float(g["pixel_size"])
-        M = TO_MCSTAS
-        entry = _nx(self.f.create_group("entry"), "NXentry")
-        entry.create_dataset("definition", data="NXmx")
-        entry.create_dataset("start_time", data=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        entry.create_dataset("program_name", data="nanobragg-ext").attrs["version"] = self.description["version"]
-        inst = _nx(entry.create_group("instrument"), "NXinstrument")
-        inst.create_dataset("name", data="nanobragg-ext simulation")
-        src = _nx(inst.create_group("source"), "NXsource")
-        src.create_dataset("name", data="simulated")
-        beam = _nx(inst.create_group("beam"), "NXbeam")
-        beam.create_dataset("incident_wavelength", data=float(cfg.beam.wavelength_A)).attrs["units"] = "angstrom"
-        beam.create_dataset("flux", data=float(ds.prepared.flux)).attrs["units"] = "s-1"
-        det = _nx(inst.create_group("detector"), "NXdetector")
-        det.create_dataset("description", data="nanobragg-ext simulated detector")
-        det.create_dataset("x_pixel_size", data=px).attrs["units"] = "m"
-        det.create_dataset("y_pixel_size", data=px).attrs["units"] = "m"
-        det.create_dataset("distance", data=float(g["distance"])).attrs["units"] = "m"
-        # Pixels from the outer corner of pixel (0, 0) along fast (x) and slow (y).
-        det.create_dataset("beam_center_x", data=float(g["Fbeam"]) / px).attrs["units"] = "pixel"
-        det.create_dataset("beam_center_y", data=float(g["Sbeam"]) / px).attrs["units"] = "pixel"
-        det.create_dataset("sensor_thickness", data=float(cfg.detector.thickness_um) * 1e-6).attrs["units"] = "m"
-        det.create_dataset("count_time", data=float(cfg.beam.exposure_s)).attrs["units"] = "s"
-        if ds.counts == "uint16":
-            det.create_dataset("saturation_value", data=65535)
-        mask = np.zeros((s, f), dtype=np.uint32)
-        if ds.mask is not None:
-            mask[ds.mask == 0] |= MASKED
-        from ..outputs import roi_mask
-        mask[~roi_mask((s, f), g["roi"])] |= MASKED
-        det.create_dataset("pixel_mask", data=mask, **hdf5plugin.Bitshuffle(cname="lz4"))
-        det.create_dataset("pixel_mask_applied", data=False)
-        data = det.create_dataset("data", shape=(n, s, f), dtype=ds.dtype, chunks=(1, s, f),
-                                  fillvalue=0, **hdf5plugin.Bitshuffle(cname="lz4"))
-        data.attrs["units"] = "photons" if ds.counts is None else "counts"
-        # Detector placement: along its normal to the plane, then within the plane to the corner
-        # of pixel (0, 0), then pixel steps along fast and slow (all McStas, metres).
-        odet, fdet, sdet = (M @ np.asarray(g[k]) for k in ("odet", "fdet", "sdet"))
-        pix0 = M @ np.asarray(g["pix0"])
-        close = float(np.dot(pix0, odet))
-        det.create_dataset("depends_on", data="/entry/instrument/detector/transformations/detector_z")
-        tr = _nx(det.create_group("transformations"), "NXtransformations")
-        _axis(tr, "detector_z", close, "translation", _unit(odet), ".", "m")
-        inplane = pix0 - close * odet
-        module = _nx(det.create_group("module"), "NXdetector_module")
-        module.create_dataset("data_origin", data=np.array([0, 0], dtype=np.int64))
-        module.create_dataset("data_size", data=np.array([s, f], dtype=np.int64))
-        module.create_dataset("data_stride", data=np.array([1, 1], dtype=np.int64))
-        _axis(module, "module_offset", float(np.linalg.norm(inplane)), "translation", _unit(inplane),
-              "/entry/instrument/detector/transformations/detector_z", "m")
-        _axis(module, "fast_pixel_direction", px, "translation", _unit(fdet),
-              "/entry/instrument/detector/module/module_offset", "m", offset=[0, 0, 0])
-        _axis(module, "slow_pixel_direction", px, "translation", _unit(sdet),
-              "/entry/instrument/detector/module/module_offset", "m", offset=[0, 0, 0])
-        # Goniometer: one spindle (nanoBragg's phi) per frame; omega is kept at 0 on the same axis.
-        sample = _nx(entry.create_group("sample"), "NXsample")
-        sample.create_dataset("name", data="simulated crystal")
-        sample.create_dataset("depends_on", data="/entry/sample/transformations/phi")
-        st = _nx(sample.create_group("transformations"), "NXtransformations")
-        spindle = _unit(M @ np.asarray(g["spindle"]))
-        _axis(st, "omega", np.zeros(n), "rotation", spindle, ".", "deg")
-        phi = _axis(st, "phi", np.zeros(n), "rotation", spindle, "/entry/sample/transformations/omega", "deg")
-        st.create_dataset("phi_increment_set", data=np.zeros(n)).attrs["units"] = "deg"
-        st.create_dataset("omega_increment_set", data=np.zeros(n)).attrs["units"] = "deg"
-        phi.attrs["long_name"] = "spindle angle at the start of each frame"
+        setup = ds.setup
+        series = ds.series
+        if isinstance(series, RotationSweep):
+            starts, osc = series.start_deg + series.width_deg * np.arange(n), np.full(n, series.width_deg)
+        else:
+            starts, osc = np.full(n, float(ds.config.crystal.phi_start_deg)), np.zeros(n)
+        masks = None
+        if ds.detector is None:
+            g = ds.prepared.geometry
+            mask = roi_mask(ds.shape, g["roi"])
+            if ds.mask is not None:
+                mask &= ds.mask != 0
+            masks = [mask]
+        create_entry(self.f, setup, n, ds.dtype, phi_start_deg=starts, osc_deg=osc, saturation=saturation_of(ds.counts),
+                     masks=masks, units="photons" if ds.counts is None else "counts", wavelengths_A=wavelengths_A,
+                     weights=weights, version=self.description["version"],
+                     data_filters=hdf5plugin.Bitshuffle(cname="lz4"))
+        entry = self.f["entry"]
+        sample = entry["sample"]
         sample.create_dataset("unit_cell", shape=(n, 6), dtype=np.float64, chunks=(min(n, 4096), 6))
-        nxdata = _nx(entry.create_group("data"), "NXdata")
-        nxdata["data"] = data  # hard link: NXmx's NXdata/data is the detector's data
-        nxdata.attrs["signal"] = "data"
-        nb = _nx(entry.create_group("nanobragg"), "NXcollection")
+        nb = entry.create_group("nanobragg")
+        nb.attrs["NX_class"] = "NXcollection"
         nb.create_dataset("written", shape=(n,), dtype=np.uint8, fillvalue=0, chunks=(min(n, 65536),))
         nb.create_dataset("real_space_axes", shape=(n, 3, 3), dtype=np.float64, chunks=(min(n, 4096), 3, 3)
                           ).attrs["units"] = "angstrom (rows a, b, c; McStas frame, spindle at 0)"
@@ -196,10 +131,8 @@ class NXmxWriter:
         """Per-frame goniometer and crystal values (written before the frame, flagged after it)."""
         i = spec.index
         cfg = self.ds.config
-        self.phi[i] = spec.phi_start_deg
-        self.f["entry/sample/transformations/phi_increment_set"][i] = spec.osc_deg or 0.0
         axes = self.ds.axes_A if spec.orientation is None else np.asarray(spec.orientation)
-        self.meta["real_space_axes"][i] = axes @ TO_MCSTAS.T
+        self.meta["real_space_axes"][i] = axes @ self.ds.setup.mcstas.T
         self.cell[i] = _cell_of(axes)
         self.meta["n_cells"][i] = spec.n_cells if spec.n_cells is not None else cfg.crystal.n_cells
         self.meta["mosaic_seed"][i] = spec.mosaic_seed

@@ -36,6 +36,9 @@ class Dataset:
     counts : {None, "uint16", "int32"}
         None: float32 photons per pixel (default). "uint16": nanoBragg's noise image (Poisson +
         ADC offset, clipped at 65535); "int32": Poisson + ADC offset, no 16-bit ceiling.
+    detector : detector.panels.Detector, optional
+        A multi-panel detector (a .geom, .expt or preset) instead of the config's one panel; a
+        frame is then the panels one after the other along slow (formats/nxmx.py's layout).
 
     Examples
     --------
@@ -46,7 +49,7 @@ class Dataset:
     (3, True)
     """
 
-    def __init__(self, config, series: Series, counts: Optional[str] = None):
+    def __init__(self, config, series: Series, counts: Optional[str] = None, detector=None):
         from .. import api
         from ..config import SimulationConfig
 
@@ -65,6 +68,7 @@ class Dataset:
         self.config = config
         self.series = series
         self.counts = counts
+        self.detector = detector
         # Loads the structure factors once; the workers build their Simulator from the table itself
         # (it travels in memory, pickled), not from the files.
         self._base_sim = api.Simulator(config, threads=1)
@@ -75,6 +79,7 @@ class Dataset:
         if config.crystal.orientation is not None:
             self.axes_A = np.asarray(config.crystal.orientation, dtype=np.float64)
         self._local: Optional[FrameRenderer] = None
+        self._setup = None
         self.last_renderers: set = set()
 
     def __len__(self) -> int:
@@ -92,8 +97,21 @@ class Dataset:
 
     @property
     def shape(self) -> Tuple[int, int]:
-        """(slow, fast) frame shape."""
+        """(slow, fast) frame shape (rows, columns of the panel layout for a multi-panel detector)."""
+        if self.detector is not None:
+            from ..formats.nxmx import layout_shape
+
+            return layout_shape(self.detector)
         return self._base_sim.shape
+
+    @property
+    def setup(self):
+        """What the files record besides the pixels (``formats.setup.Setup``): detector, beam, spindle."""
+        if self._setup is None:
+            from ..formats.setup import Setup
+
+            self._setup = Setup.of_run(self.prepared, self.detector)
+        return self._setup
 
     @property
     def dtype(self) -> np.dtype:
@@ -107,8 +125,9 @@ class Dataset:
 
     def job(self, threads: int, token: Optional[str] = None) -> Job:
         """The run description every worker renders from."""
+        roi = self.prepared.geometry["roi"] if self.detector is None else (0, self.shape[1] - 1, 0, self.shape[0] - 1)
         return Job(token or uuid.uuid4().hex, self._job_config, int(threads), self.counts,
-                   tuple(int(x) for x in self.prepared.geometry["roi"]))
+                   tuple(int(x) for x in roi), self.detector)
 
     def render_frame(self, index: int, threads: int = 0) -> np.ndarray:
         """Frame index rendered here (float32 photons, or counts), as a worker renders it."""
@@ -130,6 +149,10 @@ class Dataset:
              "shape": list(self.shape)}
         if note:
             d["cli_args_note"] = note
+        if self.detector is not None:
+            from ..detector.crystfel_geom import geom_text
+
+            d["detector_geom"] = geom_text(self.detector)
         return d
 
     def write(self, path: str, *, workers: int = 1, client=None, scheduler: Optional[str] = None,
@@ -187,7 +210,7 @@ class Dataset:
         cluster.FrameError
             A frame failed on every attempt: the run stops, the frames written are kept.
         """
-        from .cbf import require_fabio, write_cbf
+        from .cbf import check_cbf, require_fabio, write_cbf
         from .cluster import connect, render_on_cluster, require_distributed
         from .nexus import NXmxWriter, require_h5py
 
@@ -196,6 +219,7 @@ class Dataset:
         require_h5py()
         if cbf_dir is not None:
             require_fabio()
+            check_cbf(self)
         if not serial:
             require_distributed()
         n = len(self)

@@ -82,6 +82,11 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
 
     out = sys.stdout if out is None else out
     req = parse_args(rest)
+    from ..extras import check_request
+    from ..preflight import check_outputs
+
+    check_request(req)  # a missing optional package (h5py for -nexus, ...) stops before anything is written
+    check_outputs(req)  # every output folder, before anything is read or written
     messages: list = []
     try:
         if not any(k in found for k in ("-geom", "-expt", "-detector")):
@@ -117,7 +122,18 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
     except GeometryError as e:
         raise nbio.InputError(str(e)) from None
     stack32 = np.ascontiguousarray(stack, dtype=np.float32)
-    nbio.write_float_image(req.floatfile, stack32.reshape(-1, stack32.shape[2]))
+    from ..formats.run_files import stage_run_files
+
+    staged = stage_run_files(stack32, sim.prepared, req, det)  # -nexus, -crystfel: in place with the float file
+    try:
+        nbio.write_float_image(req.floatfile, stack32.reshape(-1, stack32.shape[2]))
+    except BaseException:
+        for s in staged:
+            s.discard()
+        raise
+    for s in staged:
+        s.commit()
+        print(f"writing {s.path}", file=out)
     print(f"writing {req.floatfile} as {stack32.size} 4-byte floats ({n} panels stacked along slow)", file=out)
     if req.pngfile:
         from ..preview import write_png
