@@ -69,19 +69,27 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
     return image
 
 
-def detect(image, detector: List[str], out) -> None:
-    """noisify's outputs for the image (its options; -floatfile names the composed image)."""
-    from . import _core, io
+def detector_stage(detector: List[str], shape):
+    """(noisify's parsed request, its DetectorResponse) for images of shape (slow, fast)."""
     from .noisify.command import finish_request, response_of
-    from .noisify.headers import noisify_header
     from .noisify.options import parse_args as parse_noisify_args
+
     req = parse_noisify_args(detector)
-    y, x = image.shape
+    y, x = shape
     if req.headerfile is not None:
         raise ValueError("compose: -header is not supported in the -detector group")
     req.detsize_x, req.detsize_y = req.pixel * x, req.pixel * y
     finish_request(req)
-    response = response_of(req)
+    return req, response_of(req)
+
+
+def detect(image, detector: List[str], out) -> None:
+    """noisify's outputs for the image (its options; -floatfile names the composed image)."""
+    from . import _core, io
+    from .noisify.headers import noisify_header
+
+    req, response = detector_stage(detector, image.shape)
+    y, x = image.shape
     response.check(x, y, _core.noisify_scan(image))
     result = _core.noisify_response(image.ravel(), x, y, response.params, req.seed, req.calculate_noise)
     head = noisify_header(req.bits, result.width, result.height, req.pixel * req.rebin, req.distance, req.lambda_,

@@ -82,6 +82,11 @@ struct Options {
   // Arithmetic: false = the fast lattice path (polynomial sin(pi x), within 1e-12 of the C);
   // true = libm calls in the C's order, bit-identical to nanoBragg.c.
   bool exact_math = false;
+
+  // Source weights (beyond the C, which ignores them, Q17): each source's contribution is
+  // multiplied by its weight divided by the mean weight, so equal weights give the C's image bit
+  // for bit and the total fluence is kept. A spectrum (SourceList::spectrum_*) is always weighted.
+  bool use_source_weights = false;
 };
 
 /// Every field of Options, for code that must visit them all (comparison, the Python binding):
@@ -97,7 +102,8 @@ struct Options {
   X(vdivsteps) X(round_div) X(fluence) X(flux) X(exposure) X(beamsize) X(polarization) X(nopolar)      \
   X(dmin) X(user_cell) A(cell) X(has_matrix) A(matrix) X(misset_mode) A(misset) X(Na) X(Nb) X(Nc)       \
   X(sample_x) X(sample_y) X(sample_z) X(shape) X(fudge) X(mosaic_spread) X(mosaic_domains)            \
-  X(mosaic_seed) X(misset_seed) X(interpolate) X(default_F) X(water_size) X(corrected) X(exact_math)
+  X(mosaic_seed) X(misset_seed) X(interpolate) X(default_F) X(water_size) X(corrected) X(exact_math)   \
+  X(use_source_weights)
 
 /// The fields that only the crystal, its phi sampling and mosaic domains, or the per-pixel kernel
 /// read: changing them alone leaves the detector and the sources as they are (reconfigure.hpp).
@@ -119,7 +125,10 @@ struct FTableData {
 struct SourceList {
   std::vector<double> xyz;     // 3 per source, sample to source
   std::vector<double> lambda;  // per source
-  std::vector<double> weight;  // per source as read (printed only; the C ignores weights, Q17)
+  std::vector<double> weight;  // per source as read (used only with use_source_weights, Q17)
+  // A spectrum: wavelengths (m) and weights (> 0) replacing the -dispersion wavelengths; every
+  // kept divergence direction gets one source per line (empty: -dispersion/-dispsteps as the C).
+  std::vector<double> spectrum_lambda, spectrum_weight;
 };
 
 }  // namespace nanobragg

@@ -64,6 +64,18 @@ def _cell_of(axes: np.ndarray) -> np.ndarray:
     return np.array([la, lb, lc, ang(b, c, lb, lc), ang(a, c, la, lc), ang(a, b, la, lb)])
 
 
+def create_incident_wavelength(beam, wavelength_A: float, frames: int, lines: int) -> None:
+    """NXbeam incident_wavelength: the run's one wavelength, or with a spectrum of `lines`
+    wavelengths per frame an (nP, m) array of them with incident_wavelength_weights beside it
+    (the weights of a frame sum to 1)."""
+    if not lines:
+        beam.create_dataset("incident_wavelength", data=wavelength_A).attrs["units"] = "angstrom"
+        return
+    beam.create_dataset("incident_wavelength", shape=(frames, lines), dtype=np.float64,
+                        chunks=(1, lines)).attrs["units"] = "angstrom"
+    beam.create_dataset("incident_wavelength_weights", shape=(frames, lines), dtype=np.float64, chunks=(1, lines))
+
+
 class DatasetExists(ValueError):
     """The output file holds another dataset: the API says overwrite=True, the CLI --overwrite."""
 
@@ -126,7 +138,7 @@ class NXmxWriter:
         src = _nx(inst.create_group("source"), "NXsource")
         src.create_dataset("name", data="simulated")
         beam = _nx(inst.create_group("beam"), "NXbeam")
-        beam.create_dataset("incident_wavelength", data=float(cfg.beam.wavelength_A)).attrs["units"] = "angstrom"
+        create_incident_wavelength(beam, float(cfg.beam.wavelength_A), n, ds.spectrum_lines)
         beam.create_dataset("flux", data=float(ds.prepared.flux)).attrs["units"] = "s-1"
         det = _nx(inst.create_group("detector"), "NXdetector")
         det.create_dataset("description", data="nanobragg-ext simulated detector")
@@ -206,6 +218,12 @@ class NXmxWriter:
         self.meta["n_cells"][i] = spec.n_cells if spec.n_cells is not None else cfg.crystal.n_cells
         self.meta["mosaic_seed"][i] = spec.mosaic_seed
         self.meta["noise_seed"][i] = spec.noise_seed
+
+    def set_frame_spectrum(self, index: int, spectrum) -> None:
+        """Frame index's wavelengths and weights (a spectra.Spectrum), before the frame is flagged."""
+        beam = self.f["entry/instrument/beam"]
+        beam["incident_wavelength"][index] = spectrum.wavelengths_A
+        beam["incident_wavelength_weights"][index] = spectrum.weights
 
     def write(self, index: int, frame: np.ndarray) -> None:
         """Store one frame, flush, then flag it written and flush again (so a flag means a whole frame)."""

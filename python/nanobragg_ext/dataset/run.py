@@ -7,6 +7,7 @@ there and every optional package the run needs has imported.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -36,6 +37,16 @@ class Dataset:
     counts : {None, "uint16", "int32"}
         None: float32 photons per pixel (default). "uint16": nanoBragg's noise image (Poisson +
         ADC offset, clipped at 65535); "int32": Poisson + ADC offset, no 16-bit ceiling.
+    background : background.Background, optional
+        Amorphous backgrounds added to every frame's photons (the stage of ``nanobragg-ext
+        compose``; its detector must have the frames' size).
+    detector : noisify.DetectorResponse, optional
+        noisify's detector chain applied to every frame (with ``counts=None``): frames are its
+        noise image (uint16, or uint32 with bits=32), drawn from the frame's own noise seed, so
+        frame i is the same whatever the workers. Binning is not supported here.
+
+    A config with a SASE spectrum (``sase_bandwidth_percent``) gives frame i its own spectrum,
+    seeded ``sase_seed + i``; the file records each frame's wavelengths and weights.
 
     Examples
     --------
@@ -46,7 +57,7 @@ class Dataset:
     (3, True)
     """
 
-    def __init__(self, config, series: Series, counts: Optional[str] = None):
+    def __init__(self, config, series: Series, counts: Optional[str] = None, background=None, detector=None):
         from .. import api
         from ..config import SimulationConfig
 
@@ -56,6 +67,7 @@ class Dataset:
             raise TypeError(f"series must be a RotationSweep or StillSeries, got {type(series).__name__}")
         if counts not in (None, "uint16", "int32"):
             raise ValueError(f"counts must be None, 'uint16' or 'int32', got {counts!r}")
+        _check_stages(counts, background, detector)
         # The config's noise seed is not used (each frame has its own), and -misset_seed is not
         # read unless the misset is random: drop both so the recorded configuration is exact and
         # a resumed run, parsed again from the same flags, compares equal.
@@ -65,6 +77,7 @@ class Dataset:
         self.config = config
         self.series = series
         self.counts = counts
+        self.background, self.detector = background, detector
         # Loads the structure factors once; the workers build their Simulator from the table itself
         # (it travels in memory, pickled), not from the files.
         self._base_sim = api.Simulator(config, threads=1)
@@ -76,6 +89,13 @@ class Dataset:
             self.axes_A = np.asarray(config.crystal.orientation, dtype=np.float64)
         self._local: Optional[FrameRenderer] = None
         self.last_renderers: set = set()
+        if background is not None and tuple(background.shape) != tuple(self.shape):
+            raise ValueError(f"background of {background.shape[1]}x{background.shape[0]} pixels for frames of "
+                             f"{self.shape[1]}x{self.shape[0]}")
+        self._request = config.to_request()
+        base_spectrum = self.frame_spectrum(0)
+        #: Wavelengths per frame in the file (0: the config's single wavelength).
+        self.spectrum_lines = 0 if base_spectrum is None else len(base_spectrum)
 
     def __len__(self) -> int:
         return len(self.series)
@@ -97,18 +117,30 @@ class Dataset:
 
     @property
     def dtype(self) -> np.dtype:
+        if self.detector is not None:
+            return np.dtype(np.uint32 if self.detector.params.bits == 32 else np.uint16)
         return np.dtype(np.float32 if self.counts is None else self.counts)
 
     def frame(self, index: int) -> FrameSpec:
         """The description of frame index (0 <= index < len)."""
         if not 0 <= index < len(self):
             raise IndexError(f"frame {index} out of range (0..{len(self) - 1})")
-        return self.series.frame(int(index), self)
+        spec = self.series.frame(int(index), self)
+        if self.config.beam.sase_bandwidth_percent is not None:
+            spec = dataclasses.replace(spec, sase_seed=int(self.config.beam.sase_seed) + int(index))
+        return spec
+
+    def frame_spectrum(self, index: int):
+        """Frame index's spectra.Spectrum (the config's, or its own SASE draw), None without one."""
+        from ..pipeline import spectrum_of
+
+        seed = None if self.config.beam.sase_bandwidth_percent is None else int(self.config.beam.sase_seed) + index
+        return spectrum_of(self._request, seed)
 
     def job(self, threads: int, token: Optional[str] = None) -> Job:
         """The run description every worker renders from."""
         return Job(token or uuid.uuid4().hex, self._job_config, int(threads), self.counts,
-                   tuple(int(x) for x in self.prepared.geometry["roi"]))
+                   tuple(int(x) for x in self.prepared.geometry["roi"]), self.background, self.detector)
 
     def render_frame(self, index: int, threads: int = 0) -> np.ndarray:
         """Frame index rendered here (float32 photons, or counts), as a worker renders it."""
@@ -128,6 +160,8 @@ class Dataset:
         d = {"program": "nanobragg-ext", "version": __version__, "cli_args": args,
              "series": self.series.describe(), "counts": self.counts, "dtype": self.dtype.name,
              "shape": list(self.shape)}
+        if self.background is not None or self.detector is not None:
+            d["stages"] = describe_stages(self.background, self.detector)
         if note:
             d["cli_args_note"] = note
         return d
@@ -223,6 +257,8 @@ class Dataset:
                 if cbf_dir is not None:  # before the flag: a flagged frame has its CBF
                     write_cbf(os.path.join(cbf_dir, f"{stem}_{index + 1:05d}.cbf"), frame, self, index)
                 writer.set_frame_meta(self.frame(index))
+                if self.spectrum_lines:
+                    writer.set_frame_spectrum(index, self.frame_spectrum(index))
                 writer.write(index, frame)
                 written += 1
                 if progress is not None:
@@ -256,6 +292,37 @@ class Dataset:
         return {"frames": n, "written": written, "skipped": skipped, "seconds": seconds,
                 "startup_seconds": t0 - t_start, "frames_per_s": written / seconds if seconds > 0 else 0.0,
                 "workers": nworkers, "workers_lost": lost}
+
+
+def _check_stages(counts, background, detector) -> None:
+    from ..background import Background
+    from ..noisify import DetectorResponse
+
+    if background is not None and not isinstance(background, Background):
+        raise TypeError(f"background must be a background.Background, got {type(background).__name__}")
+    if detector is not None and not isinstance(detector, DetectorResponse):
+        raise TypeError(f"detector must be a noisify.DetectorResponse, got {type(detector).__name__}")
+    if detector is not None and counts is not None:
+        raise ValueError("counts and detector both turn photons into counts: give one")
+    if detector is not None and detector.params.binning != 1:
+        raise ValueError("a dataset's detector stage cannot bin pixels (binning must be 1)")
+
+
+def describe_stages(background, detector) -> dict:
+    """What the stages do, for the file's description (a resumed run must have the same)."""
+    d = {}
+    if background is not None:
+        d["background"] = background.groups
+    if detector is not None:
+        p = detector.params
+        d["detector"] = {name: (int(v) if name == "psf_type" else v) for name, v in
+                         ((n, getattr(p, n)) for n in RESPONSE_FIELDS)}
+    return d
+
+
+RESPONSE_FIELDS = ("photon_factor", "gain", "adc", "readout", "flicker", "calibration", "calib_idum", "psf_type",
+                   "psf_fwhm_pixels", "psf_radius", "bits", "corrected", "binning", "saturation", "hot_fraction",
+                   "dead_fraction", "hot_seed", "dead_seed")
 
 
 def simulate_dataset(config, series: Series, path: str, counts: Optional[str] = None, **kwargs) -> dict:
