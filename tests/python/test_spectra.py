@@ -209,3 +209,13 @@ def test_run_takes_a_spectrum_and_returns_to_the_configs():
     np.testing.assert_allclose(sim.run(spectrum=two), weighted_sum(1.0, 1.05, 3.0, 1.0), rtol=1e-6,
                                atol=1e-6 * plain.max())
     assert np.array_equal(sim.run(), plain)
+
+
+def test_the_command_line_renders_a_spectrum_as_the_api(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    extra = ["-two_colour", "12398.42", "11808", "0.5"]
+    assert main(BASE + extra + ["-noprogress", "-nonoise", "-nopgm"]) == 0
+    out = capsys.readouterr().out
+    assert "lambda0 = 1e-10" in out and "lambda1 = " in out  # the two lines, as -dispersion prints its steps
+    floats = np.fromfile(tmp_path / "floatimage.bin", dtype="<f4").reshape(40, 40)
+    np.testing.assert_array_equal(floats, image(extra).astype(np.float32))
