@@ -103,12 +103,12 @@ def test_stages_give_the_same_frames_with_0_1_or_2_workers_and_any_chunking(tmp_
     for name, kwargs in (("serial", {"workers": 0}), ("one", {"workers": 1}),
                          ("two", {"client": client, "max_in_flight": 1}), ("two_wide", {"client": client})):
         path = str(tmp_path / f"{name}.h5")
-        Dataset(cfg, series, background=background, detector=detector).write(path, **kwargs)
+        Dataset(cfg, series, background=background, response=detector).write(path, **kwargs)
         files.append(read(path, "entry/instrument/detector/data"))
     for other in files[1:]:
         np.testing.assert_array_equal(files[0], other)
     assert files[0].dtype == np.uint16 and files[0].shape == (6, 32, 32)
-    ds = Dataset(cfg, series, background=background, detector=detector)
+    ds = Dataset(cfg, series, background=background, response=detector)
     for i in (0, 5):
         np.testing.assert_array_equal(files[0][i], by_hand(cfg, ds, i, background, detector))
     assert not np.array_equal(files[0][0], files[0][1])
@@ -127,25 +127,25 @@ def test_the_background_is_added_to_the_photons(tmp_path):
 def test_bad_stage_combinations_are_refused():
     cfg = SimulationConfig.from_cli_args(FLAGS)
     background, detector = stages()
-    with pytest.raises(ValueError, match="counts and detector"):
-        Dataset(cfg, StillSeries(count=1, seed=1), counts="uint16", detector=detector)
+    with pytest.raises(ValueError, match="counts and response"):
+        Dataset(cfg, StillSeries(count=1, seed=1), counts="uint16", response=detector)
     with pytest.raises(ValueError, match="binning"):
-        Dataset(cfg, StillSeries(count=1, seed=1), detector=DetectorResponse(binning=2))
+        Dataset(cfg, StillSeries(count=1, seed=1), response=DetectorResponse(binning=2))
     small = Background("-detpixels 16 -pixel 0.4 -distance 90".split(), [Material("water")])
     with pytest.raises(ValueError, match="background of 16x16 pixels"):
         Dataset(cfg, StillSeries(count=1, seed=1), background=small)
 
 
-def test_the_dataset_command_takes_background_and_detector_groups(tmp_path, capsys):
+def test_the_dataset_command_takes_background_and_noisify_groups(tmp_path, capsys):
     path = str(tmp_path / "cli.h5")
     argv = FLAGS + ["--stills", "2", "--seed", "5", "--out", path, "--workers", "0", "--no-progress",
                     "-background", *GEOMETRY, "-flux", "1e12", "-stol", "water", "-thick", "0.05",
-                    "-detector", "-readout", "2", "-flicker", "0.02"]
+                    "-noisify", "-readout", "2", "-flicker", "0.02"]
     assert main(argv) == 0, capsys.readouterr().err
     data = read(path, "entry/instrument/detector/data")
     cfg = SimulationConfig.from_cli_args(FLAGS)
     background = Background.from_groups([GEOMETRY + ["-flux", "1e12", "-stol", "water", "-thick", "0.05"]])
     detector = DetectorResponse(readout=2.0, flicker=0.02)
-    ds = Dataset(cfg, StillSeries(count=2, seed=5), background=background, detector=detector)
+    ds = Dataset(cfg, StillSeries(count=2, seed=5), background=background, response=detector)
     assert data.dtype == np.uint16
     np.testing.assert_array_equal(data[1], by_hand(cfg, ds, 1, background, detector))

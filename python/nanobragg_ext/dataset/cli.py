@@ -14,7 +14,7 @@ USAGE = """usage: nanobragg-ext dataset <nanoBragg flags> (--sweep START WIDTH F
                              [--jitter-cell PCT] [--jitter-size PCT]) --out file.h5
                              [--workers N] [--scheduler ADDRESS] [--timeout SECONDS] [--threads T]
                              [--cbf DIR] [--noise [--counts uint16|int32]] [--overwrite] [--max-in-flight K]
-                             [-background <nonBragg flags>]... [-detector <noisify flags>]
+                             [-background <nonBragg flags>]... [-noisify <noisify flags>]
 Renders a rotation sweep (START, WIDTH per frame in degrees, FRAMES) or N stills of randomly
 oriented crystals into a NeXus/NXmx HDF5 file; an interrupted run resumes where it stopped.
   --workers N      local Dask worker processes (default 1; 0 = no Dask)
@@ -26,7 +26,7 @@ oriented crystals into a NeXus/NXmx HDF5 file; an interrupted run resumes where 
   --seed S         dataset seed (stills: orientations, crystals and noise; sweep: noise)
   -background ...  add an amorphous background to every frame (nonBragg's flags, one material
                    each, as in 'nanobragg-ext compose')
-  -detector ...    noisify's detector chain on every frame (its flags; its file names and -seed
+  -noisify ...     noisify's detector chain on every frame (its flags; its file names and -seed
                    are not used: each frame draws from its own noise seed)"""
 
 _OPTIONS = {"--sweep": 3, "--stills": 1, "--seed": 1, "--jitter-cell": 1, "--jitter-size": 1, "--out": 1,
@@ -184,7 +184,7 @@ def main(argv: List[str], out=None) -> int:
 
         bragg, groups, detector_flags = split_groups(flags)
         config = SimulationConfig.from_cli_args(bragg)
-        background = detector = None
+        background = response = None
         if groups:
             from ..background import Background
 
@@ -192,11 +192,11 @@ def main(argv: List[str], out=None) -> int:
         if detector_flags is not None:
             from ..compose import detector_stage
 
-            noisify_req, detector = detector_stage(detector_flags, config.detector.shape)
+            noisify_req, response = detector_stage(detector_flags, config.detector.shape)
             if not noisify_req.calculate_noise:
-                raise OptionError("-detector -nonoise: a dataset's detector stage makes noisy counts "
-                                  "(leave out -detector for float32 photons)")
-        ds = Dataset(config, series, counts, background, detector)
+                raise OptionError("-noisify -nonoise: a dataset's detector stage makes noisy counts "
+                                  "(leave out -noisify for float32 photons)")
+        ds = Dataset(config, series, counts, background=background, response=response)
         bar = _Progress(sys.stderr, "--no-progress" not in ours)
         path = ours["--out"][0]
         print(f"dataset: {len(ds)} frames of {ds.shape[1]}x{ds.shape[0]} pixels ({ds.dtype.name}) -> {path}",

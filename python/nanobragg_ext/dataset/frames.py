@@ -33,7 +33,7 @@ class Job:
     counts: Optional[str]   # None: float32 photons; "uint16" / "int32": noisy counts
     roi: Tuple[int, int, int, int]  # the detector's resolved region (xmin, xmax, ymin, ymax)
     background: object = None  # background.Background added to each frame's photons, or None
-    detector: object = None    # noisify.DetectorResponse turning them into counts, or None
+    response: object = None    # noisify.DetectorResponse turning them into counts, or None
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,9 @@ class FrameRenderer:
         from .. import api
         from ..outputs import roi_mask
 
-        if self.job.detector is not None:
+        if self.job.response is not None:
             # noisify's chain with the frame's own seed: the same draws whatever the worker.
-            return self.job.detector.apply(image32, seed=spec.noise_seed)
+            return self.job.response.apply(image32, seed=spec.noise_seed)
         adc = self.job.config.adc
         if self.job.counts == "uint16":
             # nanoBragg's noise image: its Poisson generator and draw order, clipped to 65535.
@@ -97,7 +97,7 @@ class FrameRenderer:
 
     def frame(self, spec: FrameSpec) -> np.ndarray:
         image = self.photons(spec)
-        return image if self.job.counts is None and self.job.detector is None else self.counts(image, spec)
+        return image if self.job.counts is None and self.job.response is None else self.counts(image, spec)
 
 
 def job_key(token: str) -> str:

@@ -40,7 +40,7 @@ class Dataset:
     background : background.Background, optional
         Amorphous backgrounds added to every frame's photons (the stage of ``nanobragg-ext
         compose``; its detector must have the frames' size).
-    detector : noisify.DetectorResponse, optional
+    response : noisify.DetectorResponse, optional
         noisify's detector chain applied to every frame (with ``counts=None``): frames are its
         noise image (uint16, or uint32 with bits=32), drawn from the frame's own noise seed, so
         frame i is the same whatever the workers. Binning is not supported here.
@@ -57,7 +57,7 @@ class Dataset:
     (3, True)
     """
 
-    def __init__(self, config, series: Series, counts: Optional[str] = None, background=None, detector=None):
+    def __init__(self, config, series: Series, counts: Optional[str] = None, background=None, response=None):
         from .. import api
         from ..config import SimulationConfig
 
@@ -67,7 +67,7 @@ class Dataset:
             raise TypeError(f"series must be a RotationSweep or StillSeries, got {type(series).__name__}")
         if counts not in (None, "uint16", "int32"):
             raise ValueError(f"counts must be None, 'uint16' or 'int32', got {counts!r}")
-        _check_stages(counts, background, detector)
+        _check_stages(counts, background, response)
         # The config's noise seed is not used (each frame has its own), and -misset_seed is not
         # read unless the misset is random: drop both so the recorded configuration is exact and
         # a resumed run, parsed again from the same flags, compares equal.
@@ -77,7 +77,7 @@ class Dataset:
         self.config = config
         self.series = series
         self.counts = counts
-        self.background, self.detector = background, detector
+        self.background, self.response = background, response
         # Loads the structure factors once; the workers build their Simulator from the table itself
         # (it travels in memory, pickled), not from the files.
         self._base_sim = api.Simulator(config, threads=1)
@@ -117,8 +117,8 @@ class Dataset:
 
     @property
     def dtype(self) -> np.dtype:
-        if self.detector is not None:
-            return np.dtype(np.uint32 if self.detector.params.bits == 32 else np.uint16)
+        if self.response is not None:
+            return np.dtype(np.uint32 if self.response.params.bits == 32 else np.uint16)
         return np.dtype(np.float32 if self.counts is None else self.counts)
 
     def frame(self, index: int) -> FrameSpec:
@@ -140,7 +140,7 @@ class Dataset:
     def job(self, threads: int, token: Optional[str] = None) -> Job:
         """The run description every worker renders from."""
         return Job(token or uuid.uuid4().hex, self._job_config, int(threads), self.counts,
-                   tuple(int(x) for x in self.prepared.geometry["roi"]), self.background, self.detector)
+                   tuple(int(x) for x in self.prepared.geometry["roi"]), self.background, self.response)
 
     def render_frame(self, index: int, threads: int = 0) -> np.ndarray:
         """Frame index rendered here (float32 photons, or counts), as a worker renders it."""
@@ -160,8 +160,8 @@ class Dataset:
         d = {"program": "nanobragg-ext", "version": __version__, "cli_args": args,
              "series": self.series.describe(), "counts": self.counts, "dtype": self.dtype.name,
              "shape": list(self.shape)}
-        if self.background is not None or self.detector is not None:
-            d["stages"] = describe_stages(self.background, self.detector)
+        if self.background is not None or self.response is not None:
+            d["stages"] = describe_stages(self.background, self.response)
         if note:
             d["cli_args_note"] = note
         return d
@@ -294,28 +294,28 @@ class Dataset:
                 "workers": nworkers, "workers_lost": lost}
 
 
-def _check_stages(counts, background, detector) -> None:
+def _check_stages(counts, background, response) -> None:
     from ..background import Background
     from ..noisify import DetectorResponse
 
     if background is not None and not isinstance(background, Background):
         raise TypeError(f"background must be a background.Background, got {type(background).__name__}")
-    if detector is not None and not isinstance(detector, DetectorResponse):
-        raise TypeError(f"detector must be a noisify.DetectorResponse, got {type(detector).__name__}")
-    if detector is not None and counts is not None:
-        raise ValueError("counts and detector both turn photons into counts: give one")
-    if detector is not None and detector.params.binning != 1:
-        raise ValueError("a dataset's detector stage cannot bin pixels (binning must be 1)")
+    if response is not None and not isinstance(response, DetectorResponse):
+        raise TypeError(f"response must be a noisify.DetectorResponse, got {type(response).__name__}")
+    if response is not None and counts is not None:
+        raise ValueError("counts and response both turn photons into counts: give one")
+    if response is not None and response.params.binning != 1:
+        raise ValueError("a dataset's response stage cannot bin pixels (binning must be 1)")
 
 
-def describe_stages(background, detector) -> dict:
+def describe_stages(background, response) -> dict:
     """What the stages do, for the file's description (a resumed run must have the same)."""
     d = {}
     if background is not None:
         d["background"] = background.groups
-    if detector is not None:
-        p = detector.params
-        d["detector"] = {name: (int(v) if name == "psf_type" else v) for name, v in
+    if response is not None:
+        p = response.params
+        d["response"] = {name: (int(v) if name == "psf_type" else v) for name, v in
                          ((n, getattr(p, n)) for n in RESPONSE_FIELDS)}
     return d
 
