@@ -102,6 +102,8 @@ void add_setup(py::module_& m) {
       .def_property_readonly("source_positions", [](const Prepared& p) { return as_rows(p.source_raw_xyz, 3); })
       .def_property_readonly("source_weights", [](const Prepared& p) { return p.source_raw_weight; })
       .def_property_readonly("source_wavelengths", [](const Prepared& p) { return p.source_lambda; })
+      .def_property_readonly("source_kernel_weights", [](const Prepared& p) { return p.source_weight; },
+                             "Weight / mean weight per source as the renderer applies it (empty: weights ignored, Q17).")
       .def_property_readonly("mosaic_umats", [](const Prepared& p) { return as_rows(p.mosaic_umats, 9); })
       .def_property_readonly("orientations", [](const Prepared& p) { return as_rows(p.cells, 9); });
 }

@@ -132,11 +132,12 @@ void add_simulator(py::module_& m) {
                         "sources, mask and kernel tables built once; update() re-derives what a change touches.")
       .def(py::init([](const Options& opt, std::shared_ptr<FTableData> table, const std::vector<double>& source_xyz,
                        const std::vector<double>& source_lambda, const std::vector<double>& source_weight,
-                       const py::object& mask, const py::object& axes) {
+                       const py::object& mask, const py::object& axes, const std::vector<double>& spectrum_lambda,
+                       const std::vector<double>& spectrum_weight) {
              if (source_xyz.size() != 3 * source_lambda.size()) {
                throw py::value_error("source_xyz needs 3 values per source");
              }
-             SourceList sources{source_xyz, source_lambda, source_weight};
+             SourceList sources{source_xyz, source_lambda, source_weight, spectrum_lambda, spectrum_weight};
              std::vector<std::uint16_t> mask_v = mask_values(mask);
              const std::optional<CellAxes> a = axes_of(axes);
              return value_errors([&] {
@@ -146,9 +147,21 @@ void add_simulator(py::module_& m) {
            py::arg("options"), py::arg("table") = nullptr, py::arg("source_xyz") = std::vector<double>{},
            py::arg("source_lambda") = std::vector<double>{}, py::arg("source_weight") = std::vector<double>{},
            py::arg("mask") = py::none(), py::arg("axes") = py::none(),
+           py::arg("spectrum_lambda") = std::vector<double>{}, py::arg("spectrum_weight") = std::vector<double>{},
            "options: the run's Options; table: an FTableData or None; source_xyz/lambda/weight: the -sourcefile\n"
            "rows (3 positions per source; empty to generate sources); mask: uint16 pixels (bytes or array,\n"
-           "0 = skip) or None; axes: unrotated real-space axes a, b, c (m) replacing cell + misset, or None.")
+           "0 = skip) or None; axes: unrotated real-space axes a, b, c (m) replacing cell + misset, or None;\n"
+           "spectrum_lambda/weight: a spectrum (m, > 0) replacing the -dispersion wavelengths, or empty.")
+      .def(
+          "set_spectrum",
+          [](Simulator& s, const std::vector<double>& lambda, const std::vector<double>& weight) {
+            value_errors([&] {
+              py::gil_scoped_release release;  // waits for a render running in another thread
+              s.set_spectrum(lambda, weight);
+            });
+          },
+          py::arg("spectrum_lambda"), py::arg("spectrum_weight"),
+          "Replace the spectrum (wavelengths in m and weights, both > 0; empty: the -dispersion sources).")
       .def_property_readonly("prepared", &Simulator::prepared, py::return_value_policy::reference_internal,
                              "The derived set-up (read-only view; valid while the simulator lives).")
       .def_property_readonly("options", [](const Simulator& s) { return s.options(); },

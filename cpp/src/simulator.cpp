@@ -93,6 +93,17 @@ void Simulator::update(const Options& opt, const std::optional<CellAxes>& axes) 
   axes_ = axes;
 }
 
+void Simulator::set_spectrum(std::vector<double> lambda, std::vector<double> weight) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SourceList sources = sources_;
+  sources.spectrum_lambda = std::move(lambda), sources.spectrum_weight = std::move(weight);
+  Prepared next = prepare_with_axes(given_, p_.F, sources, axes_);
+  p_ = std::move(next);
+  sources_ = std::move(sources);
+  ++sources_revision_;
+  ++cells_revision_;
+}
+
 template <>
 Simulator::Cache<double>& Simulator::cache<double>() {
   return cache_d_;

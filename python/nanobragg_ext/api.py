@@ -150,6 +150,7 @@ class Simulator:
         self._noise_seed = req.seed
         self._lock = threading.Lock()
         self._device = device_simulator(self._native, config.precision) if self.backend == "cuda" else None
+        self._spectrum = None  # a spectrum given to run() that the run object holds (None: the config's)
         self._config_rotation = self._rotation()
         self._image_rotation: dict = {}  # id(image) -> (weakref, (phi, osc)) of images run() returned
 
@@ -232,7 +233,7 @@ class Simulator:
 
     def run(self, out=None, *, misset_deg=None, orientation=None, phi_start_deg=None, osc_deg=None,
             phisteps=None, mosaic_seed=None, mosaic_spread_deg=None, n_cells=None, size_mm=None,
-            wavelength_A=None, fluence_per_m2=None, distance_mm=None, beam_center_mm=None):
+            wavelength_A=None, fluence_per_m2=None, distance_mm=None, beam_center_mm=None, spectrum=None):
         """Render one image; arguments left as None take the config's value.
 
         Parameters
@@ -265,6 +266,9 @@ class Simulator:
             Detector distance, mm.
         beam_center_mm : (x, y), optional
             Beam centre Xbeam, Ybeam, mm.
+        spectrum : spectra.Spectrum, optional
+            Wavelengths and weights replacing the config's spectrum or -dispersion wavelengths
+            (one source per line and divergence direction, weighted; docs/spectra.md).
 
         Returns
         -------
@@ -279,10 +283,25 @@ class Simulator:
         else:
             _check_out(out, self.shape)
         with self._lock:
+            self._use_spectrum(spectrum)
             self._native.update(opt, axes)
             render(self._native, out, self.config.precision, self.threads, device=self._device)
             self._remember(out, self._rotation())
         return out
+
+    def _use_spectrum(self, spectrum) -> None:
+        """Bring the run object to spectrum (None: the config's) when it holds another one."""
+        if spectrum is None and self._spectrum is None:
+            return
+        if spectrum is not None and spectrum == self._spectrum:
+            return
+        if spectrum is None:
+            from .pipeline import spectrum_lines, spectrum_of
+
+            self._native.set_spectrum(*spectrum_lines(spectrum_of(self.config.to_request())))
+        else:
+            self._native.set_spectrum(list(spectrum.wavelengths_m), list(spectrum.weights))
+        self._spectrum = spectrum
 
     def trace(self, fpixel: int, spixel: int) -> dict:
         """The last evaluation of one pixel in the current state, as ``-printout_pixel`` reports it
@@ -311,7 +330,7 @@ class Simulator:
 
     def run_detector(self, detector, *, misset_deg=None, orientation=None, phi_start_deg=None, osc_deg=None,
                      phisteps=None, mosaic_seed=None, mosaic_spread_deg=None, n_cells=None, size_mm=None,
-                     wavelength_A=None, fluence_per_m2=None) -> np.ndarray:
+                     wavelength_A=None, fluence_per_m2=None, spectrum=None) -> np.ndarray:
         """:meth:`run` on a multi-panel detector (``detector.panels.Detector``): the (panels, slow,
         fast) stack, every panel rendered from the same run state (``detector.render``)."""
         from .detector.render import render_detector
@@ -320,6 +339,7 @@ class Simulator:
                             size_mm, wavelength_A, fluence_per_m2, None, None)
         axes = self._base_axes if orientation is None else _axes_m(orientation)
         with self._lock:
+            self._use_spectrum(spectrum)
             self._native.update(opt, axes)
             return render_detector(self._native, detector, self.dtype, self.config.precision, self.threads,
                                    self.backend, axes)

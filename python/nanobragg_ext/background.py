@@ -63,19 +63,34 @@ class Background:
 
     def __init__(self, args: Sequence[str], materials: Sequence[Material], corrected: bool = False,
                  threads: int = 0):
-        from . import nonbragg
-        from .nonbragg_options import parse_nonbragg_args
-
         if not materials:
             raise OptionError("Background needs at least one Material")
         self.materials = list(materials)
+        self._prepare([list(args) + m.args() + (["-corrected"] if corrected else []) for m in self.materials],
+                      threads)
+
+    @classmethod
+    def from_groups(cls, groups: Sequence[Sequence[str]], threads: int = 0) -> "Background":
+        """One material per group of complete nonBragg options (``compose``'s -background groups)."""
+        if not groups:
+            raise OptionError("Background needs at least one group of nonBragg options")
+        self = cls.__new__(cls)
+        self.materials = []
+        self._prepare([list(g) for g in groups], threads)
+        return self
+
+    def _prepare(self, groups: List[List[str]], threads: int) -> None:
+        from . import nonbragg
+        from .nonbragg_options import parse_nonbragg_args
+
+        #: The nonBragg options of each material, as ``nanobragg-ext nonbragg`` would be run.
+        self.groups = groups
         self.threads = threads
         self.warnings: List[str] = []
-        self._setups = []
-        for m in self.materials:
-            req = parse_nonbragg_args(list(args) + m.args() + (["-corrected"] if corrected else []))
-            self._setups.append(nonbragg.prepare(req, self.warnings.append))
+        self._setups = [nonbragg.prepare(parse_nonbragg_args(g), self.warnings.append) for g in groups]
         shapes = {tuple(s.shape) for s in self._setups}
+        if len(shapes) > 1:
+            raise OptionError("Background: the materials' detectors differ in size")
         self.shape = shapes.pop()
 
     def add_to(self, image):
@@ -90,3 +105,19 @@ class Background:
         import numpy as np
 
         return self.add_to(np.zeros(self.shape, dtype=np.float32))
+
+    def material_images(self):
+        """Each material's photons/pixel alone (float32 (slow, fast) arrays, in order): adding them
+        to an image one after the other is :meth:`add_to` (a dataset renders them once)."""
+        import numpy as np
+
+        out = []
+        for s in self._setups:
+            image = np.zeros(self.shape, dtype=np.float32)
+            s.render(image, self.threads, False, False)
+            out.append(image)
+        return out
+
+    def __reduce__(self):
+        # The native set-ups are rebuilt from the options (a dataset sends the stage to its workers).
+        return (Background.from_groups, (self.groups, self.threads))

@@ -2,11 +2,11 @@
 one run, without intermediate files:
 
     nanobragg-ext compose <nanoBragg options> -background <nonBragg options> [-background ...]
-                          -detector <noisify options>
+                          -noisify <noisify options>
 
 The Bragg image (nanoBragg's options; none for a background-only image) gets each background
 (nonBragg's options, one material each, same detector size) added to it as a float image, then
-the detector group's noisify options turn it into noisify's output files (its -floatfile names the
+the -noisify group's options turn it into noisify's output files (its -floatfile names the
 composed photons/pixel image, written when given). The files equal those of the three programs
 run in sequence with the background float images summed into the Bragg one.
 """
@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List
 
-SEPARATORS = ("-background", "-detector")
+SEPARATORS = ("-background", "-noisify")
 
 
 def split_groups(argv: List[str]):
@@ -31,9 +31,9 @@ def split_groups(argv: List[str]):
         if tok == "-background":
             backgrounds.append([])
             current = backgrounds[-1]
-        elif tok == "-detector":
+        elif tok == "-noisify":
             if detector is not None:
-                raise ValueError("compose: -detector given twice")
+                raise ValueError("compose: -noisify given twice")
             detector = []
             current = detector
         else:
@@ -69,19 +69,27 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
     return image
 
 
+def detector_stage(detector: List[str], shape):
+    """(noisify's parsed request, its DetectorResponse) for images of shape (slow, fast)."""
+    from .noisify.command import finish_request, response_of
+    from .noisify.options import parse_args as parse_noisify_args
+
+    req = parse_noisify_args(detector)
+    y, x = shape
+    if req.headerfile is not None:
+        raise ValueError("compose: -header is not supported in the -noisify group")
+    req.detsize_x, req.detsize_y = req.pixel * x, req.pixel * y
+    finish_request(req)
+    return req, response_of(req)
+
+
 def detect(image, detector: List[str], out) -> None:
     """noisify's outputs for the image (its options; -floatfile names the composed image)."""
     from . import _core, io
-    from .noisify.command import finish_request, response_of
     from .noisify.headers import noisify_header
-    from .noisify.options import parse_args as parse_noisify_args
-    req = parse_noisify_args(detector)
+
+    req, response = detector_stage(detector, image.shape)
     y, x = image.shape
-    if req.headerfile is not None:
-        raise ValueError("compose: -header is not supported in the -detector group")
-    req.detsize_x, req.detsize_y = req.pixel * x, req.pixel * y
-    finish_request(req)
-    response = response_of(req)
     response.check(x, y, _core.noisify_scan(image))
     result = _core.noisify_response(image.ravel(), x, y, response.params, req.seed, req.calculate_noise)
     head = noisify_header(req.bits, result.width, result.height, req.pixel * req.rebin, req.distance, req.lambda_,
@@ -111,7 +119,7 @@ def main(argv: List[str]) -> int:
     try:
         bragg, backgrounds, detector = split_groups(argv)
         if detector is None:
-            raise ValueError("compose: no -detector group (noisify's options; use '-detector -nonoise' "
+            raise ValueError("compose: no -noisify group (noisify's options; use '-noisify -nonoise' "
                              "for the noiseless image only)")
         image = photons(bragg, backgrounds, lambda w: print(f"nanobragg-ext compose: warning: {w}", file=sys.stderr))
         detect(image, detector, sys.stdout)

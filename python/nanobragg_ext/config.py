@@ -64,7 +64,7 @@ def options_to_dict(o) -> Dict[str, Any]:
 
 
 def _same(a, b) -> bool:
-    if isinstance(a, tuple):
+    if isinstance(a, tuple) and isinstance(b, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
@@ -260,6 +260,8 @@ def _native_value(field: Field, v):
 
 def _user_value(field: Field, v):
     """The inverse of _native_value: a native value in the config's unit (None for a sentinel)."""
+    if v is None:  # a Request attribute that is not given
+        return None
     kind = field.kind
     if field.unset is not None:
         unset = (math.isnan(v) if isinstance(field.unset, float) and math.isnan(field.unset)
@@ -380,6 +382,8 @@ def _emit(cfg: "SimulationConfig", args: List[str], header: bool) -> None:
                 continue
             args.extend([f.flag] if f.kind == "bool" else [f.flag, v if f.kind != "seed" else _num(v)])
             continue
+        if v is None and f.native.startswith("req."):
+            continue  # not given
         native = _native_value(f, v)
         if f.native.startswith("req."):
             default = _native_value(f, f.default)
@@ -598,6 +602,23 @@ class BeamConfig:
     beam_vector, polar_vector : 3 floats
         Beam direction and E-vector (unit vectors; setting either selects the custom convention
         on the command line).
+    use_source_weights : bool
+        Honour the ``sourcefile`` weights (``-use_source_weights``): each source counts its weight
+        over the mean weight (equal weights: the unweighted image bit for bit). Off: ignored, as the C.
+    spectrum_file : str or None
+        Spectrum file (``-spectrum``): header ``energy_eV weight`` or ``wavelength_A weight``, then
+        one line per wavelength (docs/spectra.md).
+    sase_bandwidth_percent : float or None
+        Seeded SASE-like spectrum around the wavelength (``-sase_bandwidth``): FWHM of the envelope,
+        percent of the energy.
+    sase_spike_width_percent : float or None
+        FWHM of its spikes, percent (``-sase_spike_width``; None: bandwidth / 10).
+    sase_samples : int
+        Energies of the SASE spectrum (``-sase_samples``).
+    sase_seed : int
+        Seed of the SASE spikes (``-sase_seed``; a dataset adds the frame index).
+    two_colour : (eV, eV, weight) or None
+        Two-colour beam (``-two_colour``): two energies, the second's weight relative to the first.
     """
 
     wavelength_A: float = 1.0
@@ -616,6 +637,13 @@ class BeamConfig:
     dmin_A: float = 0.0
     beam_vector: Vec3 = (1.0, 0.0, 0.0)
     polar_vector: Vec3 = (0.0, 0.0, 1.0)
+    use_source_weights: bool = False
+    spectrum_file: Optional[str] = None
+    sase_bandwidth_percent: Optional[float] = None
+    sase_spike_width_percent: Optional[float] = None
+    sase_samples: int = 100
+    sase_seed: int = 1
+    two_colour: Optional[Vec3] = None
 
     def __post_init__(self):
         _validate(self, "beam")

@@ -35,7 +35,8 @@ class Request:
     __slots__ = ("options", "hkl", "mat", "dump", "img", "mask", "sourcefile", "stol", "stolout", "floatfile",
                  "intfile", "pgmfile", "noisefile", "write_pgm", "write_noise", "intfile_scale", "pgm_scale", "adc",
                  "seed", "printout", "printout_pixel", "progress", "coherent", "precision", "device", "threads",
-                 "pngfile", "mask_image", "mtz_column", "nexusfile", "crystfel_file", "smv_header")
+                 "pngfile", "mask_image", "mtz_column", "nexusfile", "crystfel_file", "smv_header", "spectrum_file",
+                 "sase_bandwidth", "sase_spike_width", "sase_samples", "sase_seed", "two_colour")
 
     def __init__(self, options: Optional["_core.Options"] = None) -> None:
         self.options = _core.Options() if options is None else options
@@ -70,6 +71,13 @@ class Request:
         self.nexusfile: Optional[str] = None  # -nexus: the image as NeXus/NXmx (formats/nxmx.py)
         self.crystfel_file: Optional[str] = None  # -crystfel: HDF5 image + .geom beside it
         self.smv_header = "nanobragg"  # -smv_header: the C's header, or "dials" (formats/smv_header.py)
+        # Spectra (spectra.py): at most one of a file, a SASE bandwidth (> 0) or two colours.
+        self.spectrum_file: Optional[str] = None
+        self.sase_bandwidth = 0.0  # percent; 0: no SASE spectrum
+        self.sase_spike_width = 0.0  # percent; 0: bandwidth / 10
+        self.sase_samples = FIELD["beam.sase_samples"].default
+        self.sase_seed = FIELD["beam.sase_seed"].default
+        self.two_colour = None  # (eV, eV, weight of the second)
 
     def __repr__(self) -> str:
         return "Request(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
@@ -136,6 +144,8 @@ def _set_fields(opt: Option, req: Request, v: List[str], tok: str) -> None:
             vec = tuple(_number(x, tok) for x in v[:3])
             if field.nonzero and not any(vec):
                 _refuse(tok, "a zero-length vector has no direction", " ".join(v[:3]))
+            if any(field.range.reason(x) for x in vec):
+                _refuse(tok, "each value " + field.range.describe(), " ".join(v[:3]))
             _store(req, field, vec)
         else:
             _store(req, field, _value(field, v[0], tok, opt.kind), int(comp) if comp else None)

@@ -86,10 +86,25 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
         if not _has_text_rows(nbio._read_bytes(req.stol, "S(Q)")):  # read and unused, as in the C
             raise nbio.InputError(f"S(Q) file '{req.stol}': no data in input file")
         messages.append(f"reading {req.stol}")
-    sim = _core.Simulator(opt, table, xyz, lam, weight, None, axes)
+    sim = _core.Simulator(opt, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum_of(req)))
     if req.mask_image is not None:
         sim.set_mask(mask_pixels(req, sim.prepared))
     return sim
+
+
+def spectrum_of(req: Request, sase_seed=None):
+    """The spectra.Spectrum of a -spectrum, -sase_bandwidth or -two_colour run (None without one);
+    sase_seed replaces -sase_seed (a dataset's frame)."""
+    if req.spectrum_file is None and not req.sase_bandwidth > 0 and req.two_colour is None:
+        return None  # spectra.py (and NumPy for SASE) is not imported on a plain run
+    from . import spectra
+
+    return spectra.from_request(req, sase_seed)
+
+
+def spectrum_lines(spectrum) -> tuple:
+    """(wavelengths in m, weights) of a spectrum for the native run object; empty lists for None."""
+    return ([], []) if spectrum is None else (list(spectrum.wavelengths_m), list(spectrum.weights))
 
 
 def _has_text_rows(data: bytes) -> bool:

@@ -68,7 +68,7 @@ def test_compose_command_equals_the_three_programs_in_sequence(tmp_path):
                 "-pgmfile", "p.pgm"]
     cli(["noisify", "-floatfile", "sum.bin"] + detector, seq)
     cli(["compose"] + BRAGG + ["-background"] + WATER + GEOMETRY + ["-background"] + AIR + GEOMETRY +
-        ["-detector", "-floatfile", "sum.bin"] + detector, one)
+        ["-noisify", "-floatfile", "sum.bin"] + detector, one)
     for name in ("sum.bin", "noise.img", "int.img", "p.pgm"):
         assert (one / name).read_bytes() == (seq / name).read_bytes(), name
     assert sorted(p.name for p in one.iterdir()) == ["int.img", "noise.img", "p.pgm", "sum.bin"]
@@ -76,6 +76,6 @@ def test_compose_command_equals_the_three_programs_in_sequence(tmp_path):
 
 def test_compose_refuses_mismatched_sizes(tmp_path):
     r = subprocess.run([sys.executable, "-m", "nanobragg_ext.cli", "compose"] + BRAGG + ["-background"] + WATER +
-                       ["-detpixels", "32", "-flux", "1e12"] + ["-detector", "-seed", "1"], cwd=tmp_path,
+                       ["-detpixels", "32", "-flux", "1e12"] + ["-noisify", "-seed", "1"], cwd=tmp_path,
                        capture_output=True, text=True)
     assert r.returncode == 2 and "32x32" in r.stderr and list(tmp_path.iterdir()) == []

@@ -40,7 +40,7 @@ def sample_values(opt):
     if field.kind == "choice":
         return [next(w for w in field.choices if w != field.default)]
     if field.kind == "vec3":
-        return ["0.6", "0", "0.8"]
+        return ["0.6", "0.1", "0.8"]  # positive: also valid for -two_colour (energies and a weight)
     if kind in ("int", "seed", "n_cells"):
         return [str(max(3, 1 + (field.range.lo or 0)))] * opt.values
     lo, hi = field.range.lo, field.range.hi

@@ -37,7 +37,10 @@ struct FTableData {
 struct SourceList {
   std::vector<double> xyz;     // 3 per source, sample to source
   std::vector<double> lambda;  // per source
-  std::vector<double> weight;  // per source as read (printed only; the C ignores weights, Q17)
+  std::vector<double> weight;  // per source as read (used only with use_source_weights, Q17)
+  // A spectrum: wavelengths (m) and weights (> 0) replacing the -dispersion wavelengths; every
+  // kept divergence direction gets one source per line (empty: -dispersion/-dispsteps as the C).
+  std::vector<double> spectrum_lambda, spectrum_weight;
 };
 
 }  // namespace nanobragg

@@ -63,7 +63,7 @@ struct Crystal {
 /// them instead of deriving them a second time.
 struct SetupRecord {
   std::vector<double> divergence;  // (hdiv, vdiv) in radians per direction kept by the trim, C order
-  std::vector<double> dispersion_lambdas;  // m, one per dispersion step (both empty with a source file)
+  std::vector<double> dispersion_lambdas;  // m, one per dispersion step or spectrum line (both empty with a source file)
   int auto_interpolation = -1;     // the automatic choice: 1 tricubic, 0 none; -1 when not automatic
   bool auto_oversample = false;    // the oversampling was chosen from the crystal size
   double xtal_max = 0;             // m, largest crystal dimension (the oversampling advice)
@@ -79,6 +79,9 @@ struct Prepared {
   double default_F = 0;
   // Sources: unit directions (sample to source) and wavelengths; raw values kept for printing.
   std::vector<double> source_dir, source_lambda, source_raw_xyz, source_raw_weight;
+  // Kernel factor per source: raw weight / mean raw weight; empty when weights are not honoured
+  // (the C, Q17), exactly 1 for every source when all weights are equal.
+  std::vector<double> source_weight;
   std::vector<double> mosaic_umats;          // 9 per domain
   std::vector<double> cells, cells_first;    // 9 per (phi step, domain)
   double fluence = 0, flux = 0, I_bg = 0;

@@ -14,7 +14,7 @@ namespace nanobragg {
 
 template <typename Real>
 struct KernelTables {
-  std::vector<Real> source_dir, source_lambda, cells, cells_first;
+  std::vector<Real> source_dir, source_lambda, source_weight, cells, cells_first;
   std::vector<Real> F;  // float32 kernels only: the float64 kernel reads Prepared::F itself
 };
 
@@ -42,6 +42,7 @@ template <typename Real>
 void fill_source_tables(const Prepared& p, KernelTables<Real>& t) {
   t.source_dir = to_real<Real>(p.source_dir);
   t.source_lambda = to_real<Real>(p.source_lambda);
+  t.source_weight = to_real<Real>(p.source_weight);
 }
 
 template <typename Real>
@@ -100,6 +101,7 @@ SimParams<Real> sim_params(const Prepared& p, const KernelTables<Real>& tables, 
   sp.nopolar = p.options.nopolar, sp.kahn = Real(p.options.polarization), sp.polar_axis = to_real<Real>(g.polar);
   sp.n_sources = int(p.source_lambda.size());
   sp.source_dir = tables.source_dir.data(), sp.source_lambda = tables.source_lambda.data();
+  sp.source_weight = tables.source_weight.empty() ? nullptr : tables.source_weight.data();
   sp.dmin = Real(p.options.dmin);
   sp.phisteps = s.phisteps, sp.domains = s.mosaic_domains;
   sp.cells = tables.cells.data(), sp.cells_first = tables.cells_first.data();

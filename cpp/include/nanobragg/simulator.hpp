@@ -50,6 +50,10 @@ class Simulator {
   /// opt and axes. Strong exception guarantee.
   void update(const Options& opt, const std::optional<CellAxes>& axes = std::nullopt);
 
+  /// Replaces the spectrum (wavelengths in m, weights > 0; both empty: the -dispersion sources)
+  /// and re-runs the set-up. Strong exception guarantee.
+  void set_spectrum(std::vector<double> lambda, std::vector<double> weight);
+
   /// Replaces the mask (fpixels*spixels values, 0 = skip; empty for none). Throws
   /// std::invalid_argument when its size is not the detector's.
   void set_mask(std::vector<std::uint16_t> mask);

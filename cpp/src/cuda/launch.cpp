@@ -102,11 +102,11 @@ struct DeviceTable {
 /// The device side of one precision: every table SimParams points at.
 template <typename Real>
 struct DeviceTables {
-  DeviceTable<Real> source_dir, source_lambda, cells, cells_first, F;
+  DeviceTable<Real> source_dir, source_lambda, source_weight, cells, cells_first, F;
   DeviceTable<std::uint16_t> mask;
 
   std::size_t bytes() const {
-    return source_dir.buffer.bytes() + source_lambda.buffer.bytes() + cells.buffer.bytes() +
+    return source_dir.buffer.bytes() + source_lambda.buffer.bytes() + source_weight.buffer.bytes() + cells.buffer.bytes() +
            cells_first.buffer.bytes() + F.buffer.bytes() + mask.buffer.bytes();
   }
 
@@ -119,6 +119,7 @@ struct DeviceTables {
     sp.mask = mask.sync(sp.mask, sp.mask ? n_pixels : 0, sim.mask_revision(), s);
     sp.source_dir = source_dir.sync(sp.source_dir, 3 * std::size_t(sp.n_sources), src, s);
     sp.source_lambda = source_lambda.sync(sp.source_lambda, std::size_t(sp.n_sources), src, s);
+    if (sp.source_weight) sp.source_weight = source_weight.sync(sp.source_weight, std::size_t(sp.n_sources), src, s);
     sp.cells = cells.sync(sp.cells, n_orient, cel, s);
     sp.cells_first = cells_first.sync(sp.cells_first, n_orient, cel, s);
     sp.F.values = F.sync(sp.F.values, structure_factor_count(sim.prepared()), 1, s);  // the table never changes

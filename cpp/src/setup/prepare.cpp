@@ -13,6 +13,35 @@ constexpr double kSourceDistance = 10.0;  // m; only the direction matters
 constexpr double kReSqr = 7.94079248018965e-30;
 constexpr double kAvogadro = 6.02214179e23;
 constexpr double kWaterF = 2.57, kWaterMW = 18.0;
+/// Each weight over the mean weight (exactly 1 for all when they are equal, so the image is the
+/// unweighted one bit for bit); throws on a negative or non-finite weight or a zero sum.
+std::vector<double> kernel_weights(const std::vector<double>& raw) {
+  double sum = 0;
+  bool equal = true;
+  for (double w : raw) {
+    if (!(w >= 0) || !std::isfinite(w)) throw std::invalid_argument("source weights must be finite and not negative");
+    sum += w;
+    equal = equal && w == raw.front();
+  }
+  if (!(sum > 0) || !std::isfinite(sum)) throw std::invalid_argument("source weights: their sum must be positive and finite");
+  if (equal) return std::vector<double>(raw.size(), 1.0);
+  std::vector<double> out;
+  const double mean = sum / double(raw.size());
+  for (double w : raw) out.push_back(w / mean);
+  return out;
+}
+
+void check_spectrum(const SourceList& list, std::size_t n_file) {
+  const auto& lam = list.spectrum_lambda;
+  if (lam.empty()) return;
+  if (n_file > 0) throw std::invalid_argument("a spectrum and a -sourcefile both give the wavelengths: use one");
+  if (list.spectrum_weight.size() != lam.size()) throw std::invalid_argument("the spectrum needs one weight per wavelength");
+  for (std::size_t i = 0; i < lam.size(); ++i) {
+    if (!(lam[i] > 0) || !std::isfinite(lam[i])) throw std::invalid_argument("spectrum wavelengths must be positive");
+    if (!(list.spectrum_weight[i] > 0) || !std::isfinite(list.spectrum_weight[i]))
+      throw std::invalid_argument("spectrum weights must be positive");
+  }
+}
 }  // namespace
 
 void build_sources(Prepared& p, const SourceList& list) {
@@ -22,6 +51,7 @@ void build_sources(Prepared& p, const SourceList& list) {
   p.source_dir.clear(), p.source_lambda.clear(), p.source_raw_xyz.clear(), p.source_raw_weight.clear();
   p.record.divergence.clear(), p.record.dispersion_lambdas.clear();
   const std::size_t n_file = list.lambda.size();
+  check_spectrum(list, n_file);
   if (n_file > 0) {
     p.sampling.divsteps = -1;  // as printed by the C: the divergence grid is never counted
     for (std::size_t i = 0; i < n_file; ++i) {
@@ -49,10 +79,16 @@ void build_sources(Prepared& p, const SourceList& list) {
       for (int j = 0; j < s.vdivsteps; ++j)
         if (kept(s.hdivstep * i - s.hdivrange / 2.0, s.vdivstep * j - s.vdivrange / 2.0)) ++divsteps;
     p.sampling.divsteps = divsteps;
-    for (int k = 0; k < s.dispsteps; ++k) {
-      p.record.dispersion_lambdas.push_back(lambda0 * (1.0 + s.dispstep * k - s.dispersion / 2.0));
+    // The wavelengths of every direction: the -dispersion steps, or the spectrum's lines.
+    std::vector<double> lambdas, weights;
+    if (list.spectrum_lambda.empty()) {
+      for (int k = 0; k < s.dispsteps; ++k) lambdas.push_back(lambda0 * (1.0 + s.dispstep * k - s.dispersion / 2.0));
+      weights.assign(lambdas.size(), 1.0 / (divsteps * s.dispsteps));
+    } else {
+      lambdas = list.spectrum_lambda, weights = list.spectrum_weight;
+      p.sampling.dispsteps = int(lambdas.size());
     }
-    const double weight = 1.0 / (divsteps * s.dispsteps);
+    p.record.dispersion_lambdas = lambdas;
     for (int i = 0; i < s.hdivsteps; ++i) {
       for (int j = 0; j < s.vdivsteps; ++j) {
         const double hdiv = s.hdivstep * i - s.hdivrange / 2.0;
@@ -61,15 +97,17 @@ void build_sources(Prepared& p, const SourceList& list) {
         p.record.divergence.insert(p.record.divergence.end(), {hdiv, vdiv});
         const Vec3d v = {-kSourceDistance * beam.x, -kSourceDistance * beam.y, -kSourceDistance * beam.z};
         const Vec3d dir = rotate_axis(rotate_axis(v, p.det.polar, vdiv), p.det.vert, hdiv);
-        for (int k = 0; k < s.dispsteps; ++k) {
+        for (std::size_t k = 0; k < lambdas.size(); ++k) {
           p.source_raw_xyz.insert(p.source_raw_xyz.end(), {dir.x, dir.y, dir.z});
-          p.source_raw_weight.push_back(weight);
-          p.source_lambda.push_back(lambda0 * (1.0 + s.dispstep * k - s.dispersion / 2.0));
+          p.source_raw_weight.push_back(weights[k]);
+          p.source_lambda.push_back(lambdas[k]);
         }
       }
     }
   }
   if (p.source_lambda.empty()) throw std::invalid_argument("no sources: the divergence and dispersion settings leave none");
+  p.source_weight.clear();
+  if (p.options.use_source_weights || !list.spectrum_lambda.empty()) p.source_weight = kernel_weights(p.source_raw_weight);
   for (std::size_t i = 0; i < p.source_lambda.size(); ++i) {
     Vec3d v = {p.source_raw_xyz[3 * i], p.source_raw_xyz[3 * i + 1], p.source_raw_xyz[3 * i + 2]};
     unitize(v);

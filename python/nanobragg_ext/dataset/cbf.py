@@ -28,5 +28,5 @@ def write_cbf(path: str, frame: np.ndarray, ds, index: int) -> None:
     from .nexus import saturation_of
 
     spec = ds.frame(index)
-    cutoff = saturation_of(ds.counts) if ds.counts is not None else np.iinfo(np.int32).max - 1
+    cutoff = saturation_of(ds.dtype) if ds.dtype.kind != "f" else np.iinfo(np.int32).max - 1
     write_minicbf(path, frame, ds.setup, spec.phi_start_deg, spec.osc_deg or 0.0, cutoff)

@@ -14,6 +14,7 @@ USAGE = """usage: nanobragg-ext dataset <nanoBragg flags> (--sweep START WIDTH F
                              [--jitter-cell PCT] [--jitter-size PCT]) --out file.h5
                              [--workers N] [--scheduler ADDRESS] [--timeout SECONDS] [--threads T]
                              [--cbf DIR] [--noise [--counts uint16|int32]] [--overwrite] [--max-in-flight K]
+                             [-background <nonBragg flags>]... [-noisify <noisify flags>]
 Renders a rotation sweep (START, WIDTH per frame in degrees, FRAMES) or N stills of randomly
 oriented crystals into a NeXus/NXmx HDF5 file; an interrupted run resumes where it stopped.
 -geom FILE, -expt FILE or -detector NAME render a multi-panel detector (one module per panel).
@@ -23,7 +24,11 @@ oriented crystals into a NeXus/NXmx HDF5 file; an interrupted run resumes where 
   --threads T      OpenMP threads per frame (default: cores / workers)
   --cbf DIR        also write one CBF per frame (fabio)
   --noise          noisy counts instead of float32 photons (--counts uint16 (default) or int32)
-  --seed S         dataset seed (stills: orientations, crystals and noise; sweep: noise)"""
+  --seed S         dataset seed (stills: orientations, crystals and noise; sweep: noise)
+  -background ...  add an amorphous background to every frame (nonBragg's flags, one material
+                   each, as in 'nanobragg-ext compose')
+  -noisify ...     noisify's detector chain on every frame (its flags; its file names and -seed
+                   are not used: each frame draws from its own noise seed)"""
 
 _OPTIONS = {"--sweep": 3, "--stills": 1, "--seed": 1, "--jitter-cell": 1, "--jitter-size": 1, "--out": 1,
             "--workers": 1, "--scheduler": 1, "--timeout": 1, "--threads": 1, "--cbf": 1, "--noise": 0,
@@ -194,9 +199,24 @@ def main(argv: List[str], out=None) -> int:
         timeout = _num(ours, "--timeout", float, 30.0)
         if not timeout > 0:
             raise OptionError(f"option --timeout: '{ours['--timeout'][0]}' is not a positive number of seconds")
-        flags, detector = _detector(flags)
-        config = SimulationConfig.from_cli_args(flags)
-        ds = Dataset(config, series, counts, detector)
+        from ..compose import split_groups
+
+        bragg, groups, noisify_flags = split_groups(flags)
+        bragg, detector = _detector(bragg)
+        config = SimulationConfig.from_cli_args(bragg)
+        background = response = None
+        if groups:
+            from ..background import Background
+
+            background = Background.from_groups(groups)
+        if noisify_flags is not None:
+            from ..compose import detector_stage
+
+            noisify_req, response = detector_stage(noisify_flags, config.detector.shape)
+            if not noisify_req.calculate_noise:
+                raise OptionError("-noisify -nonoise: a dataset's detector stage makes noisy counts "
+                                  "(leave out -noisify for float32 photons)")
+        ds = Dataset(config, series, counts, detector, background=background, response=response)
         bar = _Progress(sys.stderr, "--no-progress" not in ours)
         path = ours["--out"][0]
         print(f"dataset: {len(ds)} frames of {ds.shape[1]}x{ds.shape[0]} pixels ({ds.dtype.name}) -> {path}",

@@ -33,6 +33,8 @@ class Job:
     counts: Optional[str]   # None: float32 photons; "uint16" / "int32": noisy counts
     roi: Tuple[int, int, int, int]  # the detector's resolved region (xmin, xmax, ymin, ymax)
     detector: object = None  # a multi-panel detector.panels.Detector (None: the config's one panel)
+    background: object = None  # background.Background added to each frame's photons, or None
+    response: object = None    # noisify.DetectorResponse turning them into counts, or None
 
 
 @dataclass(frozen=True)
@@ -55,23 +57,41 @@ class FrameRenderer:
         # float32 is what the file stores: the renderer writes it directly (rounded once per pixel).
         self.sim = api.Simulator(job.config, dtype=np.float32, threads=job.threads)
         self.id = uuid.uuid4().hex  # tells the client which Simulator rendered a frame
+        self._request = job.config.to_request()  # the spectrum options of every frame's spectrum
+        # The backgrounds are the same in every frame: rendered once, added per frame as the
+        # Background stage adds them (one float32 image per material, in order).
+        self._backgrounds = [] if job.background is None else job.background.material_images()
+
+    def spectrum(self, spec: FrameSpec):
+        """The frame's spectra.Spectrum (its own SASE seed), or None for the config's."""
+        from ..pipeline import spectrum_of
+
+        return None if spec.sase_seed is None else spectrum_of(self._request, spec.sase_seed)
 
     def photons(self, spec: FrameSpec) -> np.ndarray:
-        """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame; for a multi-panel
-        detector its panels in the file's layout (formats/nxmx.py)."""
+        """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame, with the
+        backgrounds added; for a multi-panel detector its panels in the file's layout (formats/nxmx.py)."""
         args = dict(phi_start_deg=spec.phi_start_deg, osc_deg=spec.osc_deg, orientation=spec.orientation,
-                    mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm)
+                    mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm,
+                    spectrum=self.spectrum(spec))
         if self.job.detector is None:
-            return self.sim.run(**args)
-        from ..formats.nxmx import to_layout
+            image = self.sim.run(**args)
+        else:
+            from ..formats.nxmx import to_layout
 
-        return to_layout(self.job.detector, self.sim.run_detector(self.job.detector, **args))
+            image = to_layout(self.job.detector, self.sim.run_detector(self.job.detector, **args))
+        for material in self._backgrounds:
+            image += material
+        return image
 
     def counts(self, image32: np.ndarray, spec: FrameSpec) -> np.ndarray:
         """Noisy detector counts of one frame (uint16 or int32, ADC offset added)."""
         from .. import api
         from ..outputs import roi_mask
 
+        if self.job.response is not None:
+            # noisify's chain with the frame's own seed: the same draws whatever the worker.
+            return self.job.response.apply(image32, seed=spec.noise_seed)
         adc = self.job.config.adc
         if self.job.counts == "uint16":
             # nanoBragg's noise image: its Poisson generator and draw order, clipped to 65535.
@@ -84,7 +104,7 @@ class FrameRenderer:
 
     def frame(self, spec: FrameSpec) -> np.ndarray:
         image = self.photons(spec)
-        return image if self.job.counts is None else self.counts(image, spec)
+        return image if self.job.counts is None and self.job.response is None else self.counts(image, spec)
 
 
 def job_key(token: str) -> str:

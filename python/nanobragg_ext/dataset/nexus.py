@@ -34,12 +34,13 @@ def _cell_of(axes: np.ndarray) -> np.ndarray:
     return np.array([la, lb, lc, ang(b, c, lb, lc), ang(a, c, la, lc), ang(a, b, la, lb)])
 
 
-def saturation_of(counts) -> float:
+def saturation_of(dtype) -> float:
     """The highest valid pixel value of a frame type: one below the clip of noisy counts (a clipped
     pixel is an overload), the float32 maximum for photons."""
-    if counts is None:
-        return float(np.finfo(np.float32).max)
-    return float(np.iinfo(np.dtype(counts)).max - 1)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return float(np.finfo(dtype).max)
+    return float(np.iinfo(dtype).max - 1)
 
 
 class DatasetExists(ValueError):
@@ -109,8 +110,8 @@ class NXmxWriter:
             if ds.mask is not None:
                 mask &= ds.mask != 0
             masks = [mask]
-        create_entry(self.f, setup, n, ds.dtype, phi_start_deg=starts, osc_deg=osc, saturation=saturation_of(ds.counts),
-                     masks=masks, units="photons" if ds.counts is None else "counts", wavelengths_A=wavelengths_A,
+        create_entry(self.f, setup, n, ds.dtype, phi_start_deg=starts, osc_deg=osc, saturation=saturation_of(ds.dtype),
+                     masks=masks, units="photons" if ds.dtype.kind == "f" else "counts", wavelengths_A=wavelengths_A,
                      weights=weights, version=self.description["version"],
                      data_filters=hdf5plugin.Bitshuffle(cname="lz4"))
         entry = self.f["entry"]

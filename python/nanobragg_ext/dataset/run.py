@@ -7,6 +7,7 @@ there and every optional package the run needs has imported.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -39,6 +40,16 @@ class Dataset:
     detector : detector.panels.Detector, optional
         A multi-panel detector (a .geom, .expt or preset) instead of the config's one panel; a
         frame is then the panels one after the other along slow (formats/nxmx.py's layout).
+    background : background.Background, optional
+        Amorphous backgrounds added to every frame's photons (the stage of ``nanobragg-ext
+        compose``; its detector must have the frames' size).
+    response : noisify.DetectorResponse, optional
+        noisify's detector chain applied to every frame (with ``counts=None``): frames are its
+        noise image (uint16, or uint32 with bits=32), drawn from the frame's own noise seed, so
+        frame i is the same whatever the workers. Binning is not supported here.
+
+    A config with a SASE spectrum (``sase_bandwidth_percent``) gives frame i its own spectrum,
+    seeded ``sase_seed + i``; the file records each frame's wavelengths and weights.
 
     Examples
     --------
@@ -49,7 +60,8 @@ class Dataset:
     (3, True)
     """
 
-    def __init__(self, config, series: Series, counts: Optional[str] = None, detector=None):
+    def __init__(self, config, series: Series, counts: Optional[str] = None, detector=None, background=None,
+                 response=None):
         from .. import api
         from ..config import SimulationConfig
 
@@ -59,6 +71,7 @@ class Dataset:
             raise TypeError(f"series must be a RotationSweep or StillSeries, got {type(series).__name__}")
         if counts not in (None, "uint16", "int32"):
             raise ValueError(f"counts must be None, 'uint16' or 'int32', got {counts!r}")
+        _check_stages(counts, background, response)
         # The config's noise seed is not used (each frame has its own), and -misset_seed is not
         # read unless the misset is random: drop both so the recorded configuration is exact and
         # a resumed run, parsed again from the same flags, compares equal.
@@ -69,6 +82,7 @@ class Dataset:
         self.series = series
         self.counts = counts
         self.detector = detector
+        self.background, self.response = background, response
         # Loads the structure factors once; the workers build their Simulator from the table itself
         # (it travels in memory, pickled), not from the files.
         self._base_sim = api.Simulator(config, threads=1)
@@ -81,6 +95,13 @@ class Dataset:
         self._local: Optional[FrameRenderer] = None
         self._setup = None
         self.last_renderers: set = set()
+        if background is not None and tuple(background.shape) != tuple(self.shape):
+            raise ValueError(f"background of {background.shape[1]}x{background.shape[0]} pixels for frames of "
+                             f"{self.shape[1]}x{self.shape[0]}")
+        self._request = config.to_request()
+        base_spectrum = self.frame_spectrum(0)
+        #: Wavelengths per frame in the file (0: the config's single wavelength).
+        self.spectrum_lines = 0 if base_spectrum is None else len(base_spectrum)
 
     def __len__(self) -> int:
         return len(self.series)
@@ -115,19 +136,41 @@ class Dataset:
 
     @property
     def dtype(self) -> np.dtype:
+        if self.response is not None:
+            return np.dtype(np.uint32 if self.response.params.bits == 32 else np.uint16)
         return np.dtype(np.float32 if self.counts is None else self.counts)
 
     def frame(self, index: int) -> FrameSpec:
         """The description of frame index (0 <= index < len)."""
         if not 0 <= index < len(self):
             raise IndexError(f"frame {index} out of range (0..{len(self) - 1})")
-        return self.series.frame(int(index), self)
+        spec = self.series.frame(int(index), self)
+        if self.config.beam.sase_bandwidth_percent is not None:
+            spec = dataclasses.replace(spec, sase_seed=int(self.config.beam.sase_seed) + int(index))
+        return spec
+
+    def frame_spectrum(self, index: int):
+        """Frame index's spectra.Spectrum (the config's, or its own SASE draw), None without one."""
+        from ..pipeline import spectrum_of
+
+        seed = None if self.config.beam.sase_bandwidth_percent is None else int(self.config.beam.sase_seed) + index
+        return spectrum_of(self._request, seed)
+
+    def frame_spectra(self) -> dict:
+        """The file's per-frame spectra for the NXmx writer: wavelengths_A and weights, each of
+        shape (frames, lines), every frame's weights summing to 1; {} without a spectrum."""
+        if not self.spectrum_lines:
+            return {}
+        spectra = [self.frame_spectrum(i) for i in range(len(self))]
+        weights = np.array([s.weights for s in spectra], dtype=np.float64)
+        return {"wavelengths_A": np.array([s.wavelengths_A for s in spectra], dtype=np.float64),
+                "weights": weights / weights.sum(axis=1, keepdims=True)}
 
     def job(self, threads: int, token: Optional[str] = None) -> Job:
         """The run description every worker renders from."""
         roi = self.prepared.geometry["roi"] if self.detector is None else (0, self.shape[1] - 1, 0, self.shape[0] - 1)
         return Job(token or uuid.uuid4().hex, self._job_config, int(threads), self.counts,
-                   tuple(int(x) for x in roi), self.detector)
+                   tuple(int(x) for x in roi), self.detector, self.background, self.response)
 
     def render_frame(self, index: int, threads: int = 0) -> np.ndarray:
         """Frame index rendered here (float32 photons, or counts), as a worker renders it."""
@@ -147,6 +190,8 @@ class Dataset:
         d = {"program": "nanobragg-ext", "version": __version__, "cli_args": args,
              "series": self.series.describe(), "counts": self.counts, "dtype": self.dtype.name,
              "shape": list(self.shape)}
+        if self.background is not None or self.response is not None:
+            d["stages"] = describe_stages(self.background, self.response)
         if note:
             d["cli_args_note"] = note
         if self.detector is not None:
@@ -229,7 +274,7 @@ class Dataset:
         try:
             if not serial:  # before any file: an unreachable cluster leaves nothing behind
                 client, nworkers, nthreads = connect(client, scheduler, workers, timeout, own)
-            writer = NXmxWriter(path, self, overwrite=overwrite)
+            writer = NXmxWriter(path, self, overwrite=overwrite, **self.frame_spectra())
             todo = [i for i in range(n) if not writer.written[i]]
             skipped = n - len(todo)
             if max_frames is not None:
@@ -280,6 +325,37 @@ class Dataset:
         return {"frames": n, "written": written, "skipped": skipped, "seconds": seconds,
                 "startup_seconds": t0 - t_start, "frames_per_s": written / seconds if seconds > 0 else 0.0,
                 "workers": nworkers, "workers_lost": lost}
+
+
+def _check_stages(counts, background, response) -> None:
+    from ..background import Background
+    from ..noisify import DetectorResponse
+
+    if background is not None and not isinstance(background, Background):
+        raise TypeError(f"background must be a background.Background, got {type(background).__name__}")
+    if response is not None and not isinstance(response, DetectorResponse):
+        raise TypeError(f"response must be a noisify.DetectorResponse, got {type(response).__name__}")
+    if response is not None and counts is not None:
+        raise ValueError("counts and response both turn photons into counts: give one")
+    if response is not None and response.params.binning != 1:
+        raise ValueError("a dataset's response stage cannot bin pixels (binning must be 1)")
+
+
+def describe_stages(background, response) -> dict:
+    """What the stages do, for the file's description (a resumed run must have the same)."""
+    d = {}
+    if background is not None:
+        d["background"] = background.groups
+    if response is not None:
+        p = response.params
+        d["response"] = {name: (int(v) if name == "psf_type" else v) for name, v in
+                         ((n, getattr(p, n)) for n in RESPONSE_FIELDS)}
+    return d
+
+
+RESPONSE_FIELDS = ("photon_factor", "gain", "adc", "readout", "flicker", "calibration", "calib_idum", "psf_type",
+                   "psf_fwhm_pixels", "psf_radius", "bits", "corrected", "binning", "saturation", "hot_fraction",
+                   "dead_fraction", "hot_seed", "dead_seed")
 
 
 def simulate_dataset(config, series: Series, path: str, counts: Optional[str] = None, **kwargs) -> dict:

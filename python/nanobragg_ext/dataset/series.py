@@ -41,7 +41,10 @@ class FrameSpec:
     mosaic_seed : int
         Seed of the mosaic domain draws.
     noise_seed : int
-        ``-seed`` of this frame's Poisson noise.
+        ``-seed`` of this frame's Poisson noise (and of the detector stage's draws).
+    sase_seed : int or None
+        ``-sase_seed`` of this frame's SASE-like spectrum (the config's seed + index), None
+        without one.
     """
 
     index: int
@@ -52,6 +55,7 @@ class FrameSpec:
     size_mm: Optional[Tuple[float, float, float]]
     mosaic_seed: int
     noise_seed: int
+    sase_seed: Optional[int] = None
 
 
 def _frame_rng(seed: int, index: int) -> np.random.Generator:

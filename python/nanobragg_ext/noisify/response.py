@@ -96,6 +96,13 @@ class DetectorResponse:
         self.params = params
         return self
 
+    def __reduce__(self):
+        # The native settings travel as their values (a dataset sends the stage to its workers).
+        p = self.params
+        values = {n: getattr(p, n) for n in PARAM_FIELDS}
+        values["psf_type"] = p.psf_type.name
+        return (_rebuild_response, (values,))
+
     def check(self, width: int, height: int, scan: dict) -> None:
         """Refuse what noisify.c cannot process, with a ValueError naming the problem."""
         p = self.params
@@ -137,3 +144,15 @@ class DetectorResponse:
         """Everything of one run: .array('int16'|'int32'|'pgm'|'noise16'|'noise32'), photon totals,
         overloads and the PSF reports (the numbers noisify prints)."""
         return self._run(photons, seed, noise)
+
+
+PARAM_FIELDS = ("photon_factor", "gain", "adc", "readout", "flicker", "calibration", "calib_idum", "psf_type",
+                "psf_fwhm_pixels", "psf_radius", "bits", "corrected", "binning", "saturation", "hot_fraction",
+                "dead_fraction", "hot_seed", "dead_seed", "threads")
+
+
+def _rebuild_response(values: dict) -> DetectorResponse:
+    p = _core.ResponseParams()
+    for name, v in values.items():
+        setattr(p, name, getattr(_core.PsfType, v) if name == "psf_type" else v)
+    return DetectorResponse.from_native(p)

@@ -214,3 +214,44 @@ TEST(Sampling, MosaicAndThicknessDefaults) {
   EXPECT_EQ(s.thicksteps, 5);
   EXPECT_EQ(s.thickstep, 100e-6 / 4);  // with a count, T/(n-1)
 }
+
+TEST(Sources, WeightsAreIgnoredUnlessAskedAndEqualWeightsGiveExactlyOne) {
+  nb::SourceList list;
+  list.xyz = {-10, 0, 0, -10, 0.01, 0, -10, 0, 0.01};
+  list.lambda = {1e-10, 1.1e-10, 0.9e-10};
+  list.weight = {0.3, 0.3, 0.3};
+  EXPECT_TRUE(prep(base(), list).source_weight.empty());  // the C ignores them (Q17)
+  nb::Options o = base();
+  o.use_source_weights = true;
+  EXPECT_EQ(prep(o, list).source_weight, std::vector<double>(3, 1.0));
+  list.weight = {1.0, 2.0, 3.0};
+  const std::vector<double> w = prep(o, list).source_weight;
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_DOUBLE_EQ(w[0], 0.5);
+  EXPECT_DOUBLE_EQ(w[1], 1.0);
+  EXPECT_DOUBLE_EQ(w[2], 1.5);
+  list.weight = {1.0, -1.0, 1.0};
+  EXPECT_THROW(prep(o, list), std::invalid_argument);
+}
+
+TEST(Sources, ASpectrumReplacesTheDispersionWavelengthsOfEveryDirection) {
+  nb::Options o = divergent();
+  o.dispersion = 0, o.dispsteps = -1;
+  const std::size_t directions = prep(o).source_lambda.size();
+  nb::SourceList list;
+  list.spectrum_lambda = {1.0e-10, 1.01e-10};
+  list.spectrum_weight = {3.0, 1.0};
+  const nb::Prepared p = prep(o, list);
+  ASSERT_EQ(p.source_lambda.size(), 2 * directions);
+  EXPECT_EQ(p.sampling.dispsteps, 2);
+  EXPECT_EQ(p.record.dispersion_lambdas, list.spectrum_lambda);
+  for (std::size_t i = 0; i < p.source_lambda.size(); ++i) {
+    EXPECT_EQ(p.source_lambda[i], list.spectrum_lambda[i % 2]);
+    EXPECT_DOUBLE_EQ(p.source_weight[i], i % 2 ? 0.5 : 1.5);
+  }
+  list.spectrum_weight = {3.0, 0.0};
+  EXPECT_THROW(prep(o, list), std::invalid_argument);
+  list.spectrum_weight = {3.0, 1.0};
+  list.lambda = {1e-10}, list.xyz = {-10, 0, 0};
+  EXPECT_THROW(prep(o, list), std::invalid_argument);  // a spectrum and a -sourcefile
+}

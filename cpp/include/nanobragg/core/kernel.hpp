@@ -448,6 +448,13 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void lattice_terms(const SimParams<Real>& p, 
   }
 }
 
+/// Stage 5b (opt-in source weights): the term of this source times its weight / mean weight.
+template <typename Real, int W>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE void weigh_source(Real weight, Real (&term)[W]) {
+  NANOBRAGG_SIMD
+  for (int w = 0; w < W; ++w) term[w] *= weight;
+}
+
 /// Stage 6: add the kept terms; with -oversample_thick/polar/omega the C multiplies the running
 /// sum by those factors after every term.
 template <typename Real, int W>
@@ -532,6 +539,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE void pixel_block(const SimParams<Real>& p, in
           for (int o = 0; o < ls.n_orient; ++o) {
             Real term[W], keep[W];
             lattice_terms(p, ls, cell_axes(cells, o, ls.n_orient), q, skip, st, term, keep);
+            if (p.source_weight) weigh_source(p.source_weight[src], term);
             accumulate(p, any_post, term, keep, px);
           }
           // Every later evaluation of this render sees the stale phi orientation (W == 1 here).

@@ -37,6 +37,7 @@ struct SimParams {
   int n_sources;
   const Real* source_dir;     // 3 per source
   const Real* source_lambda;  // 1 per source
+  const Real* source_weight;  // 1 per source (weight / mean weight); null: every source counts 1 (the C, Q17)
   Real dmin;                  // m; 0 = off
 
   // Crystal orientation per (phi step, mosaic domain) o = phi*domains + domain: a, b, c in metres,
