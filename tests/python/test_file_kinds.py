@@ -17,6 +17,7 @@ from nanobragg_ext import _core  # noqa: E402
 from nanobragg_ext.cli import main  # noqa: E402
 from nanobragg_ext.detector.crystfel_geom import geom_text, read_geom  # noqa: E402
 from nanobragg_ext.detector.panels import Detector  # noqa: E402
+from nanobragg_ext.detector.render import sensor_detector  # noqa: E402
 from nanobragg_ext.formats.nxmx import GAP, MASKED, THIN_SENSOR_M, layout_shape, panel_rows, write_nexus  # noqa: E402
 from nanobragg_ext.formats.setup import Setup  # noqa: E402
 from nanobragg_ext.io import read_smv  # noqa: E402
@@ -144,7 +145,9 @@ def test_nexus_and_crystfel_of_several_panels(tmp_path, monkeypatch):
     args = BASE + ["-geom", str(geom), "-nexus", "panels.h5", "-crystfel", "cf.h5"]
     run_cli(tmp_path, monkeypatch, args)
     prepared = prepared_of(BASE)
-    det = read_geom(str(geom), prepared.geometry["beam"])[0]
+    # the panels as rendered: the command line's -detector_thick is every panel's sensor
+    det = sensor_detector(read_geom(str(geom), prepared.geometry["beam"])[0], parse_args(BASE).options)
+    assert all(p.thickness == pytest.approx(320e-6) for p in det.panels)
     setup = Setup.of_run(prepared, det)
     stack = np.fromfile(tmp_path / "floatimage.bin", dtype="<f4").reshape(2, 36, 40)
     with h5py.File(tmp_path / "panels.h5", "r") as f:
