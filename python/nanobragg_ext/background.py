@@ -59,10 +59,11 @@ class Material:
 class Background:
     """The scattering of one or more materials for a detector and beam given as nonBragg options
     (everything but the table and sample options). corrected: nanobragg-ext's corrected table
-    reading (comment lines skipped, strictly increasing tables, order-independent look-up)."""
+    reading (comment lines skipped, strictly increasing tables, order-independent look-up).
+    backend: "cpu", "cuda" (the same image on a GPU; RuntimeError saying why without one) or "auto"."""
 
     def __init__(self, args: Sequence[str], materials: Sequence[Material], corrected: bool = False,
-                 threads: int = 0):
+                 threads: int = 0, backend: str = "cpu"):
         from . import nonbragg
         from .nonbragg_options import parse_nonbragg_args
 
@@ -70,6 +71,7 @@ class Background:
             raise OptionError("Background needs at least one Material")
         self.materials = list(materials)
         self.threads = threads
+        self.backend = backend  # "cpu", "cuda" or "auto" (nonbragg.render)
         self.warnings: List[str] = []
         self._setups = []
         for m in self.materials:
@@ -81,8 +83,10 @@ class Background:
     def add_to(self, image):
         """Add every material's photons/pixel to image (float32, C-contiguous, shape (slow, fast))
         in place, each as a float32 image added to it; returns image."""
+        from .nonbragg import render
+
         for s in self._setups:
-            s.render(image, self.threads, True, False)
+            render(s, image, self.threads, True, False, self.backend)
         return image
 
     def render(self):
