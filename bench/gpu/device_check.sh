@@ -4,7 +4,8 @@
 #   2. pytest -m gpu;
 #   3. every golden case through the CPU and the CUDA backend, compared (golden_compare.py);
 #   4. with --bench: build the official CUDA port from .gpu_carry/official_cuda with its own
-#      Makefile, then time ours against it and against the CPU (bench.py);
+#      Makefile, then time ours against it and against the CPU (bench.py), and nonBragg's render
+#      on the GPU against the CPU (bench_nonbragg.py --device cuda: nonbragg_bench.json);
 #   5. gpu_check.json (check_report.py) and a short table last, for the reply's output tail.
 # Each stage is time-boxed (the whole run within --total-s) so a slow stage still leaves the
 # others' results. Everything lands in $OUT: device_check.log, build.log, pytest_gpu.xml,
@@ -135,7 +136,8 @@ if sys.argv[1] == '0':
 fi
 if [ "$ok" = 1 ] && [ "$CHECK" = 1 ]; then
   mapfile -t gpu_tests < <(grep -l "pytest.mark.gpu" tests/python/test_*.py)
-  NANOBRAGG_GOLDEN="$GOLDEN" stage pytest_gpu 120 - "$PY" -m pytest -m gpu -q -rs -p no:cacheprovider \
+  NANOBRAGG_GOLDEN="$GOLDEN" NANOBRAGG_GOLDEN_SUITE="$PWD/$CARRY/golden-suite" \
+    stage pytest_gpu 150 - "$PY" -m pytest -m gpu -q -rs -p no:cacheprovider \
     --junitxml="$OUT/pytest_gpu.xml" "${gpu_tests[@]}"
   golden_args=(--golden "$GOLDEN" --json "$OUT/golden_cases.json" --deadline-s "$(($(box 240) - 30))")
   [ "$CPU_ONLY" = 1 ] && golden_args+=(--cpu-only)
@@ -149,6 +151,10 @@ if [ "$ok" = 1 ] && [ "$BENCH" = 1 ]; then
   [ -x "$PORT_BIN" ] && bench_args+=(--official-bin "$PORT_BIN")
   [ "$CPU_ONLY" = 1 ] && bench_args+=(--cpu-only --quick)  # CPU stand-ins, small detectors
   NANOBRAGG_GOLDEN="$GOLDEN" stage bench 300 - "$PY" bench/gpu/bench.py "${bench_args[@]}"
+  # nonBragg's render on the GPU against the CPU (16 cores here), 1024^2 (--quick: 256^2).
+  nb_args=(--device cuda --threads 1,16 --repeat 3 --no-whole --json "$OUT/nonbragg_bench.json")
+  [ "$CPU_ONLY" = 1 ] && nb_args=(--quick --threads 1 --repeat 1 --no-whole --json "$OUT/nonbragg_bench.json")
+  stage nonbragg_bench 90 - "$PY" bench/bench_nonbragg.py "${nb_args[@]}"
 fi
 
 "$PY" bench/gpu/check_report.py --out "$OUT/gpu_check.json" --golden-json "$OUT/golden_cases.json" \

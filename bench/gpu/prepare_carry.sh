@@ -68,6 +68,16 @@ for case in json.loads((src / "manifest.json").read_text())["cases"]:
         shutil.copyfile(src / rel, dst / rel)
 EOF
 
+# ---- the nonBragg golden suite's manifest and inputs (test_nonbragg_cuda.py: CPU vs CUDA) -----
+suite="${NANOBRAGG_GOLDEN_SUITE:-$(dirname "$golden")/golden-suite}"
+if [ -f "$suite/nonbragg/manifest.json" ]; then
+  mkdir -p "$CARRY/golden-suite/nonbragg"
+  cp "$suite/nonbragg/manifest.json" "$CARRY/golden-suite/nonbragg/"
+  cp -r "$suite/nonbragg/inputs" "$CARRY/golden-suite/nonbragg/inputs"
+else
+  echo "prepare_carry: no nonBragg golden suite at $suite/nonbragg: its GPU cases will be skipped"
+fi
+
 # ---- the official CUDA port (sources only; it is built on the device) -------------------------
 if [ -n "$official" ]; then
   mkdir -p "$CARRY/official_cuda"

@@ -1,12 +1,11 @@
 /// The amorphous (nonBragg) model: its table reader, set-up, CPU render into a caller-owned
 /// float32 image, and nonBragg's own output images and table extraction.
-#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <memory>
 
-#include "arrays.hpp"
 #include "common.hpp"
+#include "float_buffer.hpp"
 #include "nanobragg/amorphous.hpp"
 #include "nanobragg/io/amorphous_images.hpp"
 
@@ -17,12 +16,11 @@ py::tuple vec(const Vec3d& v) { return py::make_tuple(v.x, v.y, v.z); }
 
 Roi roi_of(const AmorphousSetup& s) { return {s.roi_xmin, s.roi_xmax, s.roi_ymin, s.roi_ymax}; }
 
-void check_image(const py::array_t<float, py::array::c_style>& img, const AmorphousSetup& s) {
-  if (img.ndim() != 2 || img.shape(0) != s.det.spixels || img.shape(1) != s.det.fpixels) {
-    throw py::value_error("image must have shape (" + std::to_string(s.det.spixels) + ", " +
-                          std::to_string(s.det.fpixels) + ") = (slow, fast) of the detector");
-  }
+/// The buffer of a float32 image of the set-up's detector (float_buffer.hpp: NumPy not needed).
+py::buffer_info image_of(const py::object& image, const AmorphousSetup& s, bool writable, const char* name = "image") {
+  return float_image_buffer(image, name, s.det.fpixels, s.det.spixels, writable);
 }
+const float* pixels(const py::buffer_info& b) { return static_cast<const float*>(b.ptr); }
 
 // What the console summary and the SMV header print.
 py::dict summary(const AmorphousSetup& s) {
@@ -92,11 +90,10 @@ void add_amorphous(py::module_& m) {
       .def(
           "render",
           [](const AmorphousSetup& s, py::object image, int threads, bool add, bool record_last) {
-            auto img = writable_image<float>(image, "image");
-            check_image(img, s);
+            const py::buffer_info img = image_of(image, s, true);
             auto last = record_last ? std::make_shared<LastEvaluation>() : nullptr;
             AmorphousStats st;
-            float* data = img.mutable_data();
+            float* data = static_cast<float*>(img.ptr);
             {
               py::gil_scoped_release release;
               st = render_amorphous(s, data, threads, add, last.get());
@@ -106,13 +103,14 @@ void add_amorphous(py::module_& m) {
             return py::make_tuple(d, last ? py::cast(last) : py::none());
           },
           py::arg("image"), py::arg("threads") = 0, py::arg("add") = false, py::arg("record_last") = false,
-          "Render into image (float32, (slow, fast)); add=True adds to what is there. Returns (stats, last).")
+          "Render into image (float32, (slow, fast), or a flat float buffer such as array.array('f')); add=True adds\n"
+          "to what is there. Returns (stats, last).")
       .def(
           "image_stats",
           [](const AmorphousSetup& s, py::object image, long long count) {
-            auto img = readonly_array<float>(image, "image");
+            const py::buffer_info img = image_of(image, s, false);
             const AmorphousImageStats st =
-                amorphous_image_stats(img.data(), s.det.fpixels, s.det.spixels, roi_of(s), count);
+                amorphous_image_stats(pixels(img), s.det.fpixels, s.det.spixels, roi_of(s), count);
             py::dict d;
             d["max_I"] = st.max_I, d["max_index"] = st.max_index, d["sum"] = st.sum, d["mean"] = st.mean;
             d["rms"] = st.rms, d["rmsd"] = st.rmsd, d["n"] = st.n;
@@ -121,20 +119,20 @@ void add_amorphous(py::module_& m) {
           py::arg("image"), py::arg("count") = -1)
       .def("int_image",
            [](const AmorphousSetup& s, py::object image, double scale, double adc) {
-             auto img = readonly_array<float>(image, "image");
-             std::vector<std::uint16_t> v = int_image(img.data(), s.det.fpixels, s.det.spixels, roi_of(s), scale, adc);
+             const py::buffer_info img = image_of(image, s, false);
+             std::vector<std::uint16_t> v = int_image(pixels(img), s.det.fpixels, s.det.spixels, roi_of(s), scale, adc);
              return py::bytes(reinterpret_cast<const char*>(v.data()), v.size() * 2);
            })
       .def("pgm_bytes",
            [](const AmorphousSetup& s, py::object image, double scale) {
-             auto img = readonly_array<float>(image, "image");
-             std::vector<std::uint8_t> v = amorphous_pgm_bytes(img.data(), s.det.fpixels, s.det.spixels, roi_of(s), scale);
+             const py::buffer_info img = image_of(image, s, false);
+             std::vector<std::uint8_t> v = amorphous_pgm_bytes(pixels(img), s.det.fpixels, s.det.spixels, roi_of(s), scale);
              return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
            })
       .def("noise_image",
            [](const AmorphousSetup& s, py::object image, double adc, long seed) {
-             auto img = readonly_array<float>(image, "image");
-             NoiseResult r = noise_image(img.data(), s.det.fpixels, s.det.spixels, roi_of(s), adc, seed, RandomState{},
+             const py::buffer_info img = image_of(image, s, false);
+             NoiseResult r = noise_image(pixels(img), s.det.fpixels, s.det.spixels, roi_of(s), adc, seed, RandomState{},
                                          NegativeCounts::Wrap);
              return py::make_tuple(py::bytes(reinterpret_cast<const char*>(r.pixels.data()), r.pixels.size() * 2),
                                    r.photons, r.overloads);
@@ -143,9 +141,8 @@ void add_amorphous(py::module_& m) {
           "extract_table",
           [](const AmorphousSetup& s, const LastEvaluation& last, py::object measured,
              const std::vector<std::uint16_t>& ignore, double adc, double gain, double mult) {
-            auto img = readonly_array<float>(measured, "measured");
-            check_image(img, s);
-            ExtractedTable t = extract_stol_table(s, last, img.data(), ignore, adc, gain, mult);
+            const py::buffer_info img = image_of(measured, s, false, "measured");
+            ExtractedTable t = extract_stol_table(s, last, pixels(img), ignore, adc, gain, mult);
             py::dict d;
             d["text"] = t.text, d["messages"] = t.messages, d["lines"] = t.lines;
             d["last_bin_count"] = t.last_bin_count;

@@ -6,7 +6,8 @@
 #include "nanobragg/version.hpp"
 
 namespace nanobragg::bindings {
-void add_cuda(py::module_& m);  // cuda.cpp
+void add_cuda(py::module_& m);            // cuda.cpp
+void add_cuda_amorphous(py::module_& m);  // cuda_amorphous.cpp
 }
 
 #ifndef NANOBRAGG_CUDA_ARCHITECTURES
@@ -24,4 +25,5 @@ PYBIND11_MODULE(_cuda, m) {
   const auto dot = name.rfind('.');
   py::module_::import(dot == std::string::npos ? "_core" : (name.substr(0, dot) + "._core").c_str());
   nanobragg::bindings::add_cuda(m);
+  nanobragg::bindings::add_cuda_amorphous(m);
 }

@@ -17,38 +17,54 @@ constexpr double RNMX = 1.0 - 1.2e-7;
 }  // namespace
 
 namespace {
-// ran1's first call of a stream (or of the program): load the shuffle table from *idum.
-[[gnu::noinline]] void ran1_load(long* idum, RandomState& st) {
+// ran1's first call of a stream (or of the program): load the shuffle table from the seed; returns
+// the new seed (by value, so a caller's local seed never has its address taken).
+[[gnu::noinline]] long ran1_load(long idum, RandomState& st) {
   long k;
-  if (-(*idum) < 1) *idum = 1;
-  else *idum = -(*idum);
+  if (-idum < 1) idum = 1;
+  else idum = -idum;
   for (int j = NTAB + 7; j >= 0; j--) {
-    k = (*idum) / IQ;
-    *idum = IA * (*idum - k * IQ) - IR * k;
-    if (*idum < 0) *idum += IM;
-    if (j < NTAB) st.iv[j] = *idum;
+    k = idum / IQ;
+    idum = IA * (idum - k * IQ) - IR * k;
+    if (idum < 0) idum += IM;
+    if (j < NTAB) st.iv[j] = idum;
   }
   st.iy = st.iv[0];
+  return idum;
 }
 
 // The body of ran1, inlined into the deviates below (the draws are the hot loop of noisify).
-[[gnu::always_inline]] inline float ran1_step(long* idum, RandomState& st) {
-  if (*idum <= 0 || !st.iy) ran1_load(idum, st);
-  const long k = (*idum) / IQ;
-  *idum = IA * (*idum - k * IQ) - IR * k;
-  if (*idum < 0) *idum += IM;
+[[gnu::always_inline]] inline float ran1_step(long& idum, RandomState& st) {
+  if (idum <= 0 || !st.iy) idum = ran1_load(idum, st);
+  const long k = idum / IQ;
+  idum = IA * (idum - k * IQ) - IR * k;
+  if (idum < 0) idum += IM;
   const long j = st.iy / NDIV;
   st.iy = st.iv[j];
-  st.iv[j] = *idum;
+  st.iv[j] = idum;
   float temp;
   if ((temp = float(AM * st.iy)) > RNMX) return float(RNMX);
   return temp;
 }
+
+/// The seed a deviate works on, copied to a local for the call and written back at its end: the
+/// compiler must assume *idum may alias the shuffle table it stores into, and would otherwise load
+/// and store the seed around every draw. Same values.
+struct LocalSeed {
+  long* out;
+  long value;
+  explicit LocalSeed(long* idum) : out(idum), value(*idum) {}
+  ~LocalSeed() { *out = value; }
+  LocalSeed(const LocalSeed&) = delete;
+  LocalSeed& operator=(const LocalSeed&) = delete;
+};
 }  // namespace
 
-float ran1(long* idum, RandomState& st) { return ran1_step(idum, st); }
+float ran1(long* idum, RandomState& st) { return ran1_step(*idum, st); }
 
-float gaussdev(long* idum, RandomState& st) {
+float gaussdev(long* seed, RandomState& st) {
+  LocalSeed local(seed);
+  long& idum = local.value;
   if (st.gauss_iset == 0) {
     float v1, v2, rsq;
     do {
@@ -90,9 +106,14 @@ const float* gammln_integers() {
 }
 }  // namespace
 
-float poidev(float xm, long* idum, RandomState& st) {
+float poidev(float xm, long* seed, RandomState& st) {
+  LocalSeed local(seed);
+  long& idum = local.value;
   if (xm > 1.0e6) {
-    return float(xm + std::sqrt(double(xm)) * gaussdev(idum, st));
+    long seed_for_gauss = idum;  // a copy: idum's own address is never taken
+    const float g = gaussdev(&seed_for_gauss, st);
+    idum = seed_for_gauss;
+    return float(xm + std::sqrt(double(xm)) * g);
   }
   float em, t, y;
   if (xm < 12.0) {
@@ -130,9 +151,9 @@ float poidev(float xm, long* idum, RandomState& st) {
 }
 
 void mosaic_rotation_umat(float mosaicity, double umat[9], long* idum, RandomState& st) {
-  const double r1 = 2.0 * ran1_step(idum, st) - 1.0;
-  const double r2 = 2.0 * ran1_step(idum, st) - 1.0;
-  const double r3 = 2.0 * ran1_step(idum, st) - 1.0;
+  const double r1 = 2.0 * ran1_step(*idum, st) - 1.0;
+  const double r2 = 2.0 * ran1_step(*idum, st) - 1.0;
+  const double r3 = 2.0 * ran1_step(*idum, st) - 1.0;
   const double xyrad = std::sqrt(1.0 - r2 * r2);
   // float arithmetic as in the C: a float spread times powf of float arguments.
   const double rot = mosaicity * powf(float(1.0 - r3 * r3), float(1.0 / 3.0));

@@ -59,33 +59,35 @@ class Material:
 class Background:
     """The scattering of one or more materials for a detector and beam given as nonBragg options
     (everything but the table and sample options). corrected: nanobragg-ext's corrected table
-    reading (comment lines skipped, strictly increasing tables, order-independent look-up)."""
+    reading (comment lines skipped, strictly increasing tables, order-independent look-up).
+    backend: "cpu", "cuda" (the same image on a GPU; RuntimeError saying why without one) or "auto"."""
 
     def __init__(self, args: Sequence[str], materials: Sequence[Material], corrected: bool = False,
-                 threads: int = 0):
+                 threads: int = 0, backend: str = "cpu"):
         if not materials:
             raise OptionError("Background needs at least one Material")
         self.materials = list(materials)
         self._prepare([list(args) + m.args() + (["-corrected"] if corrected else []) for m in self.materials],
-                      threads)
+                      threads, backend)
 
     @classmethod
-    def from_groups(cls, groups: Sequence[Sequence[str]], threads: int = 0) -> "Background":
+    def from_groups(cls, groups: Sequence[Sequence[str]], threads: int = 0, backend: str = "cpu") -> "Background":
         """One material per group of complete nonBragg options (``compose``'s -background groups)."""
         if not groups:
             raise OptionError("Background needs at least one group of nonBragg options")
         self = cls.__new__(cls)
         self.materials = []
-        self._prepare([list(g) for g in groups], threads)
+        self._prepare([list(g) for g in groups], threads, backend)
         return self
 
-    def _prepare(self, groups: List[List[str]], threads: int) -> None:
+    def _prepare(self, groups: List[List[str]], threads: int, backend: str) -> None:
         from . import nonbragg
         from .nonbragg_options import parse_nonbragg_args
 
         #: The nonBragg options of each material, as ``nanobragg-ext nonbragg`` would be run.
         self.groups = groups
         self.threads = threads
+        self.backend = backend  # "cpu", "cuda" or "auto" (nonbragg.render)
         self.warnings: List[str] = []
         self._setups = [nonbragg.prepare(parse_nonbragg_args(g), self.warnings.append) for g in groups]
         shapes = {tuple(s.shape) for s in self._setups}
@@ -96,8 +98,10 @@ class Background:
     def add_to(self, image):
         """Add every material's photons/pixel to image (float32, C-contiguous, shape (slow, fast))
         in place, each as a float32 image added to it; returns image."""
+        from .nonbragg import render
+
         for s in self._setups:
-            s.render(image, self.threads, True, False)
+            render(s, image, self.threads, True, False, self.backend)
         return image
 
     def render(self):
@@ -111,13 +115,15 @@ class Background:
         to an image one after the other is :meth:`add_to` (a dataset renders them once)."""
         import numpy as np
 
+        from .nonbragg import render
+
         out = []
         for s in self._setups:
             image = np.zeros(self.shape, dtype=np.float32)
-            s.render(image, self.threads, False, False)
+            render(s, image, self.threads, False, False, self.backend)
             out.append(image)
         return out
 
     def __reduce__(self):
         # The native set-ups are rebuilt from the options (a dataset sends the stage to its workers).
-        return (Background.from_groups, (self.groups, self.threads))
+        return (Background.from_groups, (self.groups, self.threads, self.backend))

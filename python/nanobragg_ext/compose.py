@@ -57,13 +57,14 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
         image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float32)
         api.render(sim, image, req.precision, req.threads)
     for args in backgrounds:
-        setup = nonbragg.prepare(parse_nonbragg_args(args), warn)
+        bg = parse_nonbragg_args(args)
+        setup = nonbragg.prepare(bg, warn)
         if image is None:
             image = np.zeros(tuple(setup.shape), dtype=np.float32)
         if tuple(setup.shape) != image.shape:
             raise ValueError(f"compose: a background of {setup.shape[1]}x{setup.shape[0]} pixels on a "
                              f"{image.shape[1]}x{image.shape[0]} image")
-        setup.render(image, 0, True, False)
+        nonbragg.render(setup, image, bg.threads, True, False, bg.device)
     if image is None:
         raise ValueError("compose: neither Bragg options nor a -background group")
     return image

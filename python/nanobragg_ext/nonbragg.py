@@ -87,6 +87,24 @@ def prepare(req, warn):
                                    stol_tables.MULTIPLIERS[req.stol_kind], xyz, weight, lam)
 
 
+def render(setup, image, threads: int = 0, add: bool = False, record_last: bool = False, backend: str = "cpu"):
+    """(statistics, last-evaluation record or None) of setup's render into image (float32,
+    (slow, fast)); backend "cpu", "cuda" (RuntimeError saying why without a usable GPU) or "auto".
+    The CUDA render gives the CPU's image and keeps no per-pixel record (-printout, -img)."""
+    if backend != "cpu":
+        from .api import resolve_backend
+
+        backend = resolve_backend(backend)
+    if backend == "cpu":
+        return setup.render(image, threads, add, record_last)
+    if record_last:
+        raise ValueError("-printout and -img need the CPU backend (-device cpu): the CUDA render keeps no "
+                         "per-pixel record of its look-ups")
+    from . import _cuda
+
+    return _cuda.render_amorphous(setup, image, add), None
+
+
 def summary_lines(req, setup) -> List[str]:
     """The set-up as nonBragg.c prints it (L862-L1406), from the prepared record."""
     s = setup.summary
@@ -174,7 +192,8 @@ def progress_lines(setup) -> List[str]:
 
 
 def printout_lines(setup, image, last, req) -> List[str]:
-    """-printout: the last evaluation of one pixel (-printout_pixel f s) or of every pixel. The C's
+    """-printout: the last evaluation of one pixel (-printout_pixel f s) or of every pixel (image:
+    flat, as new_image() makes it). The C's
     F and I on the second line are uninitialised variables; the values its x86-64 builds print
     (0 and 1) are printed."""
     s = setup.summary
@@ -199,7 +218,7 @@ def printout_lines(setup, image, last, req) -> List[str]:
                 pos = _rotate_axis(v, s["fdet"], pos[2] / dist)
             twotheta = math.atan2(math.sqrt(pos[1] * pos[1] + pos[2] * pos[2]), pos[0])
             test = math.sin(twotheta / 2.0) / (req.options.lambda0 * 1e10)
-            value = float(image[spix, fpix])
+            value = float(image[spix * fp + fpix])
             out.append("%4d %4d : stol = %s or %s" % (fpix, spix, _g(stol), _g(test)))
             out.append(" F=%s    I = %s" % (_g(0.0), _g(1.0)))
             out.append("I/steps %15.10g" % (1.0 / s["steps"]))
@@ -236,9 +255,27 @@ def smv_header(req, setup) -> bytes:
         f"TWOTHETA={_g(o.twotheta * RTD)};"])
 
 
-def run(argv: List[str], out=None, err=None) -> int:
-    import numpy as np
+def new_image(shape):
+    """A zeroed float32 image of shape (slow, fast) as a flat array.array('f'): the native calls take
+    it as they take a NumPy array, and a run that needs nothing else of NumPy does not import it
+    (about 0.2 s of CPU)."""
+    from array import array
 
+    return array("f", bytes(4 * shape[0] * shape[1]))
+
+
+def float_file_bytes(image) -> bytes:
+    """The little-endian 4-byte floats of the -floatfile."""
+    if sys.byteorder == "little":
+        return image.tobytes()
+    from array import array
+
+    swapped = array("f", image)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def run(argv: List[str], out=None, err=None) -> int:
     from . import io
     from .nonbragg_options import parse_nonbragg_args
     from .stol_tables import TableMissing
@@ -257,6 +294,8 @@ def run(argv: List[str], out=None, err=None) -> int:
         return 9
     measured = None
     if req.img:
+        import numpy as np
+
         measured = io.read_smv(req.img).data.astype(np.float32)
     try:
         setup = prepare(req, lambda w: print(f"nanobragg-ext nonbragg: warning: {w}", file=err))
@@ -272,9 +311,9 @@ def run(argv: List[str], out=None, err=None) -> int:
                             f"{shape[1]}x{shape[0]}")
     print("\n".join(summary_lines(req, setup)), file=out)
 
-    image = np.zeros(shape, dtype=np.float32)
+    image = new_image(shape)
     record = req.printout or measured is not None
-    stats, last = setup.render(image, req.threads, False, record)
+    stats, last = render(setup, image, req.threads, False, record, req.device)
     if req.printout:
         print("\n".join(printout_lines(setup, image, last, req)), file=out)
     elif req.progress:
@@ -297,7 +336,7 @@ def run(argv: List[str], out=None, err=None) -> int:
         count = ex["last_bin_count"]  # the C's pixel counter after the extraction (B13)
     st = setup.image_stats(image, count)
     s = setup.summary
-    print(f"writing {req.floatfile} as {image.size} 4-byte floats", file=out)
+    print(f"writing {req.floatfile} as {len(image)} 4-byte floats", file=out)
     n, sub = s["oversample"], s["pixel_size"] / s["oversample"]
     at_f = at_s = 0.0
     if st["max_index"] >= 0:
@@ -309,7 +348,7 @@ def run(argv: List[str], out=None, err=None) -> int:
     int_scale = req.intfile_scale if req.intfile_scale > 0 else (55000.0 / st["max_I"] if st["max_I"] > 0 else 1.0)
     print(f"intfile_scale = {_g(int_scale)}", file=out)
     header = smv_header(req, setup)
-    files.insert(0, (req.floatfile, image.astype("<f4").tobytes()))
+    files.insert(0, (req.floatfile, float_file_bytes(image)))
     files.append((req.intfile, header + setup.int_image(image, int_scale, req.adc)))
     print(f"writing {req.intfile} as 2-byte integers", file=out)
     pgm_scale = req.pgm_scale
@@ -330,9 +369,11 @@ def run(argv: List[str], out=None, err=None) -> int:
     for path, data in files:
         io.write_atomic(path, data)
     if req.pngfile:
+        import numpy as np
+
         from .preview import write_png
 
-        write_png(req.pngfile, image)
+        write_png(req.pngfile, np.frombuffer(image, dtype=np.float32).reshape(tuple(shape)))
     return 0
 
 
@@ -361,11 +402,12 @@ def main(argv: List[str]) -> int:
 
     if argv[:1] in (["-h"], ["--help"]):
         print("\n".join([BANNER] + USAGE_LINES + ["nanobragg-ext adds: -stol NAME (a shipped table: water, air, ice, "
-                                                  "nanoice), -corrected, -threads N, -pngfile FILE (README \"nonbragg\")"]))
+                                                  "nanoice), -corrected, -threads N, -device cpu|cuda|auto, -pngfile FILE "
+                                                  "(README \"nonbragg\")"]))
         return 0
     try:
         return run(argv)
-    except (OptionError, InputError, ValueError, OSError) as e:
+    except (OptionError, InputError, ValueError, RuntimeError, OSError) as e:  # RuntimeError: -device cuda, no GPU
         print(f"nanobragg-ext nonbragg: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

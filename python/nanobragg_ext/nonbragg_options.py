@@ -25,7 +25,7 @@ class NonBraggRequest:
 
     __slots__ = ("options", "amorphous", "stol", "stol_kind", "img", "ignore", "gain", "stolout", "sourcefile",
                  "floatfile", "intfile", "pgmfile", "noisefile", "write_noise", "intfile_scale", "pgm_scale", "adc",
-                 "seed", "printout", "printout_pixel", "progress", "threads", "corrected", "pngfile")
+                 "seed", "printout", "printout_pixel", "progress", "threads", "corrected", "pngfile", "device")
 
     def __init__(self) -> None:
         self.options = _core.Options()
@@ -53,6 +53,7 @@ class NonBraggRequest:
         self.threads = 0
         self.corrected = False
         self.pngfile: Optional[str] = None
+        self.device = "cpu"
 
 
 def _sample(axes: str):
@@ -189,6 +190,12 @@ HANDLERS: List[_Handler] = [
     _Handler(("-seed",), 1, lambda r, v, t: setattr(r, "seed", -_number(v[0], t, int))),
 ]
 
+def _device(req, v, tok):
+    if v[0] not in ("cpu", "cuda", "auto"):
+        raise OptionError(f"option -device: expected 'cpu', 'cuda' or 'auto', got '{v[0]}'")
+    req.device = v[0]
+
+
 # Options of nanobragg-ext itself. Exact names.
 EXTRA_HANDLERS: List[_Handler] = [
     # The one switch for corrected physics: comment lines skipped, a strictly increasing table
@@ -196,6 +203,7 @@ EXTRA_HANDLERS: List[_Handler] = [
     _Handler(("-corrected",), 0, _flag("corrected", True, False), exact=True),
     _Handler(("-threads",), 1, _setreq("threads", int), exact=True),
     _Handler(("-pngfile",), 1, _filename("pngfile"), exact=True),
+    _Handler(("-device",), 1, _device, exact=True),
 ]
 
 KNOWN_SPELLINGS = sorted({n for h in HANDLERS + EXTRA_HANDLERS for n in h.names})

@@ -114,3 +114,24 @@ def test_scan_orientations_example_runs(tmp_path):
                        cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "10 orientations" in r.stdout and (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_readme_realistic_command_is_the_scripts():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import realistic_image
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    words = realistic_image.COMMAND.split()
+    assert words in readme_commands()
+
+
+def test_realistic_image_script_writes_the_preview(tmp_path):
+    pytest.importorskip("PIL", reason="the preview is a PNG (Pillow is in the [test] extra)")
+    out = tmp_path / "realistic.png"
+    r = subprocess.run([sys.executable, str(EXAMPLES / "realistic_image.py"), str(out)], cwd=REPO,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    data = out.read_bytes()
+    assert data[:4] == b"\x89PNG" and len(data) < 200_000
+    assert (REPO / "docs" / "img" / "realistic.png").read_bytes()[:4] == b"\x89PNG"  # the committed one

@@ -82,6 +82,20 @@ struct AmorphousStats {
   std::int64_t serial_rows = 0;  // rows rendered again in order (walk-state ties) or all rows
 };
 
+/// What rendering one row leaves for the in-order pass (finish_amorphous_rows).
+struct AmorphousRow {
+  double omega_sum = 0;
+  std::int64_t rendered = 0;
+  WalkState walk{0, 0, 0, 1};  // after the row's last look-up; unknown_used: it needs the pass
+};
+
+/// The in-order pass on a monotonic table without -corrected, after rows were rendered each from
+/// an unknown walk state (row 0 from the C's start, or not): re-renders in the C's order, on the
+/// calling thread, every row whose look-ups depended on the state coming in, then adds every
+/// row's statistics to st. The CUDA backend ends with it too.
+void finish_amorphous_rows(const AmorphousSetup& setup, float* image, std::vector<AmorphousRow>& rows,
+                           LastEvaluation* last, AmorphousStats& st);
+
 /// Renders into image (fpixels*spixels floats; pixels outside the ROI are left alone), in
 /// parallel where the result cannot depend on the order. add: accumulate into the image instead
 /// of storing (a background on top of an existing image). last: optional per-pixel record.

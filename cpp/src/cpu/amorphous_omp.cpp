@@ -23,15 +23,9 @@ namespace nanobragg {
 namespace {
 constexpr int kLanes = 8;
 
-struct RowOutcome {
-  double omega_sum = 0;
-  std::int64_t rendered = 0;
-  WalkState walk{0, 0, 0, 1};
-};
-
 NANOBRAGG_AMORPHOUS_CLONES
-RowOutcome render_row(const AmorphousParams<double>& p, int s, WalkState walk, float* image, LastEvaluation* last) {
-  RowOutcome r;
+AmorphousRow render_row(const AmorphousParams<double>& p, int s, WalkState walk, float* image, LastEvaluation* last) {
+  AmorphousRow r;
   if (s < p.roi_ymin || s > p.roi_ymax) {
     r.walk = walk;
     return r;
@@ -66,8 +60,23 @@ RowOutcome render_row(const AmorphousParams<double>& p, int s, WalkState walk, f
   return r;
 }
 
+/// The in-order pass over rows rendered independently (see finish_amorphous_rows).
+void rerender_in_order(const AmorphousParams<double>& p, float* image, LastEvaluation* last,
+                       std::vector<AmorphousRow>& out, AmorphousStats& st) {
+  WalkState walk{0, 1, 0, 1};
+  for (int s = 0; s < p.spixels; ++s) {
+    AmorphousRow& r = out[std::size_t(s)];
+    if (r.walk.unknown_used) {
+      r = render_row(p, s, walk, image, last);
+      ++st.serial_rows;
+    }
+    // A row that rendered anything ends in a known state (it looked up at least once).
+    if (r.rendered > 0) walk = r.walk;
+  }
+}
+
 void render_into(const AmorphousParams<double>& p, float* image, int threads, LastEvaluation* last,
-                 std::vector<RowOutcome>& out, AmorphousStats& st) {
+                 std::vector<AmorphousRow>& out, AmorphousStats& st) {
   const int rows = p.spixels;
   if (!p.corrected && !p.table.monotonic) {
     WalkState walk{0, 1, 0, 1};
@@ -87,16 +96,13 @@ void render_into(const AmorphousParams<double>& p, float* image, int threads, La
     out[std::size_t(s)] = render_row(p, s, WalkState{0, s == 0 ? 1 : 0, 0, 1}, image, last);
   }
   (void)threads;
-  if (p.corrected) return;  // the look-up has no state
-  WalkState walk{0, 1, 0, 1};
-  for (int s = 0; s < rows; ++s) {
-    RowOutcome& r = out[std::size_t(s)];
-    if (r.walk.unknown_used) {
-      r = render_row(p, s, walk, image, last);
-      ++st.serial_rows;
-    }
-    // A row that rendered anything ends in a known state (it looked up at least once).
-    if (r.rendered > 0) walk = r.walk;
+  if (!p.corrected) rerender_in_order(p, image, last, out, st);  // -corrected: no state
+}
+
+void add_row_stats(const std::vector<AmorphousRow>& rows, AmorphousStats& st) {
+  for (const AmorphousRow& r : rows) {
+    st.omega_sum += r.omega_sum;
+    st.rendered += r.rendered;
   }
 }
 }  // namespace
@@ -109,7 +115,7 @@ AmorphousStats render_amorphous(const AmorphousSetup& setup, float* image, int t
     last->stol.assign(n, 0.0), last->polar.assign(n, 0.0), last->omega.assign(n, 0.0);
     last->nearest.assign(n, 0);
   }
-  std::vector<RowOutcome> out(std::size_t(p.spixels > 0 ? p.spixels : 0));
+  std::vector<AmorphousRow> out(std::size_t(p.spixels > 0 ? p.spixels : 0));
   AmorphousStats st;
   if (add) {
     // A background on top of an image: the float sum of the two float images.
@@ -119,11 +125,15 @@ AmorphousStats render_amorphous(const AmorphousSetup& setup, float* image, int t
   } else {
     render_into(p, image, threads, last, out, st);
   }
-  for (const RowOutcome& r : out) {
-    st.omega_sum += r.omega_sum;
-    st.rendered += r.rendered;
-  }
+  add_row_stats(out, st);
   return st;
+}
+
+void finish_amorphous_rows(const AmorphousSetup& setup, float* image, std::vector<AmorphousRow>& rows,
+                           LastEvaluation* last, AmorphousStats& st) {
+  const AmorphousParams<double> p = setup.params();
+  if (!p.corrected && p.table.monotonic) rerender_in_order(p, image, last, rows, st);
+  add_row_stats(rows, st);
 }
 
 }  // namespace nanobragg

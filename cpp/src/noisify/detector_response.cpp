@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
+#include <exception>
 #include <string>
+#include <thread>
 
 #include "nanobragg/random.hpp"
 #include "nanobragg/threads.hpp"
@@ -97,18 +99,21 @@ ResponseImages detector_response(const float* input, int width, int height, cons
   const std::size_t out_pixels = std::size_t(r.width) * r.height;
 
   // Photons/pixel (L481-L491), in float as the C stores them.
+  // Serial: an OpenMP region here would leave its workers spinning through the serial draws.
+  const int threads = thread_count(p.threads);
   std::vector<float> photons(pixels);
   for (std::size_t i = 0; i < pixels; ++i) photons[i] = float(p.photon_factor * double(input[i]));
 
-  // Noiseless integers and PGM (L495-L563); the PSF reaches them only without noise.
-  {
+  // Noiseless integers and PGM (L495-L563); the PSF reaches them only without noise. With noise
+  // and a second thread they are made beside the serial draws below (they read only photons).
+  auto noiseless = [&](int stage_threads) {
     std::vector<float> blurred;
     const std::vector<float>* src = &photons;
     if (!with_noise && p.psf.type != PsfType::none) {
-      r.noiseless_psf = apply_psf(photons.data(), width, height, p.psf, blurred, p.threads);
+      r.noiseless_psf = apply_psf(photons.data(), width, height, p.psf, blurred, stage_threads);
       src = &blurred;
     }
-    const Binned v(*src, width, height, p.binning, p.threads);
+    const Binned v(*src, width, height, p.binning, stage_threads);
     r.int16.resize(out_pixels);
     r.pgm.resize(out_pixels);
     if (p.bits == 32) r.int32.resize(out_pixels);
@@ -128,8 +133,31 @@ ResponseImages detector_response(const float* input, int width, int height, cons
       r.pgm[i] = std::uint8_t(r.int16[i] > 255 ? 255 : r.int16[i]);
     }
     r.wrapped_noiseless = wrapped, r.clipped32 = clipped32;
+  };
+  if (!with_noise) {
+    noiseless(p.threads);
+    return r;
   }
-  if (!with_noise) return r;
+  std::exception_ptr side_error;
+  std::thread side;
+  if (threads > 1) {
+    side = std::thread([&] {
+      try {
+        noiseless(1);
+      } catch (...) {
+        side_error = std::current_exception();
+      }
+    });
+  } else {
+    noiseless(1);
+  }
+  // Joins the side thread on every way out of this function, exceptions included.
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{side};
 
   // Pass 1 (L571-L590): flicker, calibration error and Poisson deviates, one pixel after another
   // from the two streams that share one ran1 table and one Gaussian spare (N3).
@@ -157,6 +185,8 @@ ResponseImages detector_response(const float* input, int width, int height, cons
     sum += n;
   }
   r.photons_before_psf = sum;
+  if (side.joinable()) side.join();
+  if (side_error) std::rethrow_exception(side_error);
 
   // PSF on the photon counts, before read-out noise (N5).
   std::vector<float> blurred;

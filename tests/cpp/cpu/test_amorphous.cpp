@@ -46,6 +46,26 @@ TEST(Amorphous, MonotonicLookUpEqualsTheWalkFromEveryState) {
   }
 }
 
+TEST(Amorphous, BucketLookUpEqualsTheWalk) {
+  // A fine uniform table like water.stol and the one with ties, every starting hint.
+  std::vector<double> stol, F;
+  for (int i = 0; i < 2000; ++i) stol.push_back(i * 2.5e-4), F.push_back(std::sin(i * 0.01));
+  for (const StolTableData& d : {pad_stol_table(stol, F, 1e10), table_with_ties()}) {
+    const StolTable<double> t = view(d);
+    ASSERT_GT(t.buckets, 0);
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<double> u(-1e8, 6e9);
+    std::vector<double> xs = {-1.0, 0.0, 1e7, 5e9, 4.9975e9, 1e12};
+    for (int i = 2; i < t.n - 2; i += 7) xs.push_back(t.stol[i]), xs.push_back(std::nextafter(t.stol[i], 0.0));
+    for (int k = 0; k < 3000; ++k) xs.push_back(u(rng));
+    for (double x : xs) {
+      for (int hint = -1; hint < t.n + 1; hint += 37) {
+        EXPECT_EQ(bucket_lookup(t, x, hint), last_at_or_below(t, x, 1)) << "stol " << x << " hint " << hint;
+      }
+    }
+  }
+}
+
 TEST(Amorphous, DecreasingColumnIsNotMonotonic) {
   const StolTableData d = pad_stol_table({0, 0.162, 0.2, 0.18, 0.5}, {1, 2, 3, 4, 5}, 1e10);
   EXPECT_FALSE(d.monotonic);

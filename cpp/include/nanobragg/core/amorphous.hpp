@@ -52,6 +52,20 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE int bucket_guess(const StolTable<Real>& t, Re
   return b < Real(t.buckets) ? t.bucket[int(b)] : t.n - 3;
 }
 
+/// last_at_or_below() from stol's bucket without the walk's chain of dependent loads: the three
+/// entries from the bucket's guess g are read at once, and on a non-decreasing table the answer is
+/// g or g + 1 when t[g] <= stol < t[g+2] (buckets are about one point wide, so nearly always); the
+/// walk from g otherwise. For a monotonic table and a stol that is not NaN.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int bucket_lookup(const StolTable<Real>& t, Real stol, int hint) {
+  const int top = t.n - 3;
+  int g = bucket_guess(t, stol, hint);
+  g = g < 1 ? 1 : (g > top ? top : g);
+  const bool c0 = t.stol[g] <= stol, c1 = t.stol[g + 1] <= stol, c2 = t.stol[g + 2] <= stol;
+  if (c0 && !c2) return c1 ? g + 1 : g;
+  return last_at_or_below(t, stol, g);
+}
+
 /// The walk's result on a non-decreasing table, computed without the walk's history. With
 /// lo..hi the run of entries equal to stol, the walk ends at hi when there is none, else at
 /// `previous` clamped to [lo, hi]; a NaN stol leaves it at `previous`. determined: the result
@@ -61,7 +75,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE int monotonic_nearest(const StolTable<Real>& 
                                                          int& hint, bool& determined) {
   determined = false;
   if (!(stol == stol)) return previous;
-  const int hi = last_at_or_below(t, stol, bucket_guess(t, stol, hint));
+  const int hi = bucket_lookup(t, stol, hint);
   hint = hi;
   if (t.stol[hi] != stol) {
     determined = true;
@@ -166,7 +180,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const Am
                               (diffracted.z - incident.z) / lambda};
         stol = Real(0.5) * magnitude(q);
         if (p.corrected) {
-          walk.nearest = stol == stol ? last_at_or_below(p.table, stol, bucket_guess(p.table, stol, walk.hint)) : 1;
+          walk.nearest = stol == stol ? bucket_lookup(p.table, stol, walk.hint) : 1;
           walk.hint = walk.nearest;
         } else if (p.table.monotonic) {
           bool determined = false;
@@ -264,6 +278,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
         omega[w] = om;
         omega_sum[w] += om;
       }
+      bool settled = false;  // the diffracted directions are a fixed point of unitize3
       for (int source = 0; source < p.n_sources; ++source) {
         const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
         const Real iz = -p.source_dir[3 * source + 2];
@@ -275,11 +290,17 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
         }
         for (int w = 0; w < kLanes; ++w) {
           if (!(stol[w] == stol[w])) return false;
-          hint = last_at_or_below(p.table, stol[w], bucket_guess(p.table, stol[w], hint));
-          if (!p.corrected && p.table.stol[hint] == stol[w]) return false;
+          hint = bucket_lookup(p.table, stol[w], hint);
           idx[w] = hint;
-          const Real* xs = p.table.stol + hint - 1;
-          const Real* ys = p.table.F + hint - 1;
+        }
+        if (!p.corrected) {
+          bool tie = false;
+          for (int w = 0; w < kLanes; ++w) tie |= p.table.stol[idx[w]] == stol[w];
+          if (tie) return false;
+        }
+        for (int w = 0; w < kLanes; ++w) {
+          const Real* xs = p.table.stol + idx[w] - 1;
+          const Real* ys = p.table.F + idx[w] - 1;
           x0[w] = xs[0], x1[w] = xs[1], x2[w] = xs[2], x3[w] = xs[3];
           y0[w] = ys[0], y1[w] = ys[1], y2[w] = ys[2], y3[w] = ys[3];
         }
@@ -290,12 +311,19 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
         if (p.nopolar) {
           for (int w = 0; w < kLanes; ++w) polar[w] = Real(1);
         } else if (p.kahn == Real(0)) {
-          // unpolarized_factor(): re-normalizes the diffracted direction in place.
+          // unpolarized_factor(): re-normalizes the diffracted direction in place, source after
+          // source. Once every lane's length came out exactly 1 the vectors no longer change
+          // (v / 1 == v), so the later sources of this sub-pixel skip it: the same bits.
           const Real px = p.source_pol_dir[3 * source], py = p.source_pol_dir[3 * source + 1];
           const Real pz = p.source_pol_dir[3 * source + 2];
+          if (!settled) {
+            int unit = 0;
+            NANOBRAGG_SIMD
+            for (int w = 0; w < kLanes; ++w) unit += unitize3(dx[w], dy[w], dz[w]) == Real(1) ? 1 : 0;
+            settled = unit == kLanes;
+          }
           NANOBRAGG_SIMD
           for (int w = 0; w < kLanes; ++w) {
-            unitize3(dx[w], dy[w], dz[w]);
             const Real c = px * dx[w] + py * dy[w] + pz * dz[w];
             polar[w] = Real(0.5) * (Real(1) + c * c);
           }
