@@ -182,15 +182,9 @@ def write_outputs(image, sim, req: Request) -> dict:
         from .formats.run_files import stage_run_files
 
         staged = stage_run_files(image, sim.prepared, req)
-    try:
-        res = _write_native(image, sim, req)
-    except BaseException:
-        for s in staged:
-            s.discard()
-        raise
-    for s in staged:
-        s.commit()
-    return res
+    from .formats.staged import write_with
+
+    return write_with(staged, lambda: _write_native(image, sim, req))
 
 
 def _write_native(image, sim, req: Request) -> dict:

@@ -11,17 +11,11 @@
 
 #include "nanobragg/cuda/amorphous.hpp"
 #include "nanobragg/cuda/simulate.hpp"  // for runtime_status
+#include "runtime_checks.hpp"
 
 namespace nanobragg::cuda {
 
 namespace {
-
-void check(cudaError_t err, const char* what) {
-  if (err == cudaSuccess) return;
-  cudaGetLastError();  // clear a non-sticky error so later calls start clean
-  throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
 
 /// n elements of T in device memory for one render, freed on destruction.
 template <typename T>
@@ -51,24 +45,6 @@ class DeviceArray {
   std::size_t n_ = 0;
 };
 
-/// Makes device current for a scope and restores the caller's current device.
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    if (cudaGetDevice(&previous_) != cudaSuccess) previous_ = -1;
-    if (device >= 0 && device != previous_) check(cudaSetDevice(device), "cudaSetDevice");
-  }
-  ~DeviceScope() {
-    int now = -1;
-    if (previous_ >= 0 && cudaGetDevice(&now) == cudaSuccess && now != previous_) cudaSetDevice(previous_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int previous_ = -1;
-};
-
 }  // namespace
 
 AmorphousStats render_amorphous_on_device(const AmorphousSetup& setup, float* image, bool add, int device) {
@@ -84,7 +60,7 @@ AmorphousStats render_amorphous_on_device(const AmorphousSetup& setup, float* im
     throw std::invalid_argument("CUDA device " + std::to_string(device) + " requested; " +
                                 std::to_string(rt.device_count) + " visible");
   }
-  DeviceScope scope(device);
+  DeviceGuard guard(device);
   const std::size_t n = std::size_t(p.fpixels) * std::size_t(p.spixels), rows = std::size_t(p.spixels);
   const std::size_t sources = std::size_t(p.n_sources);
   // Device copies of every table the parameters point at (keep in step with AmorphousParams).

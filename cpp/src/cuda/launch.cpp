@@ -13,39 +13,11 @@
 #include "nanobragg/core/schedule.hpp"  // for first_rendered_pixel
 #include "nanobragg/cuda/simulate.hpp"
 #include "nanobragg/simulator.hpp"
+#include "runtime_checks.hpp"
 
 namespace nanobragg::cuda {
 
 namespace {
-
-[[noreturn]] void throw_cuda(cudaError_t err, const char* what) {
-  cudaGetLastError();  // clear a non-sticky error so later calls start clean
-  throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorName(err) + " (" +
-                           cudaGetErrorString(err) + ")");
-}
-
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw_cuda(err, what);
-}
-
-/// Makes device current for a scope and restores the caller's current device (CuPy and others
-/// keep their own notion of the current device in the same runtime).
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int device) {
-    if (cudaGetDevice(&previous_) != cudaSuccess) previous_ = -1;
-    if (previous_ != device) check(cudaSetDevice(device), "cudaSetDevice");
-  }
-  ~DeviceGuard() {
-    int now = -1;
-    if (previous_ >= 0 && cudaGetDevice(&now) == cudaSuccess && now != previous_) cudaSetDevice(previous_);
-  }
-  DeviceGuard(const DeviceGuard&) = delete;
-  DeviceGuard& operator=(const DeviceGuard&) = delete;
-
- private:
-  int previous_ = -1;
-};
 
 /// One cudaMalloc allocation, freed on destruction.
 class DeviceBuffer {

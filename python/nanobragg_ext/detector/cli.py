@@ -124,15 +124,11 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
     stack32 = np.ascontiguousarray(stack, dtype=np.float32)
     from ..formats.run_files import stage_run_files
 
+    from ..formats.staged import write_with
+
     staged = stage_run_files(stack32, sim.prepared, req, det)  # -nexus, -crystfel: in place with the float file
-    try:
-        nbio.write_float_image(req.floatfile, stack32.reshape(-1, stack32.shape[2]))
-    except BaseException:
-        for s in staged:
-            s.discard()
-        raise
+    write_with(staged, lambda: nbio.write_float_image(req.floatfile, stack32.reshape(-1, stack32.shape[2])))
     for s in staged:
-        s.commit()
         print(f"writing {s.path}", file=out)
     print(f"writing {req.floatfile} as {stack32.size} 4-byte floats ({n} panels stacked along slow)", file=out)
     if req.pngfile:

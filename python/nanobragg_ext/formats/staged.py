@@ -32,3 +32,15 @@ def commit_all(staged) -> None:
 def discard_all(staged) -> None:
     for s in staged:
         s.discard()
+
+
+def write_with(staged, write):
+    """Run write() (the run's other outputs), then put every staged file in place; on any error
+    remove the staged files and re-raise. Returns what write() returned."""
+    try:
+        result = write()
+    except BaseException:
+        discard_all(staged)
+        raise
+    commit_all(staged)
+    return result
