@@ -96,14 +96,16 @@ def run(argv: List[str], out=None) -> int:
     from .extras import check_request
 
     check_request(req)  # a missing optional package stops the run before anything is written
-    preflight.check(req)  # output folders and geometry, before anything is read or written
+    plan = preflight.check(req)  # output folders, geometry, table sizes, before anything is read or written
+    if plan is not None:
+        pipeline.check_memory(plan)
+        note = preflight.long_run_note(plan, req, preflight.planned_sources(plan, req))
+        if note:  # before the set-up, which itself takes long with huge step counts
+            print(note, file=sys.stderr)
     messages: list = []
     sim = pipeline.load_request(req, messages)
     prepared = sim.prepared
     pipeline.check_memory(prepared)
-    note = preflight.long_run_note(prepared, req)
-    if note:
-        print(note, file=sys.stderr)
     s = prepared.sampling
     from .console import summary_lines
 

@@ -5,6 +5,7 @@ outputs. NumPy-free (every file is read and written by the native core), so a on
 from __future__ import annotations
 
 import os
+import sys
 
 TYPE_CHECKING = False  # typing is left out: the command line starts faster
 if TYPE_CHECKING:
@@ -99,6 +100,18 @@ def _has_text_rows(data: bytes) -> bool:
     return bool(lines[-1]) or any(line.lstrip(b" \t,;:!") for line in lines[:-1])
 
 
+def available_memory() -> Optional[int]:
+    """Bytes a run may allocate: the physical memory, or the address-space limit if lower (None: unknown)."""
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return avail if limit == resource.RLIM_INFINITY else min(avail, limit)
+
+
 def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
     """Refuse a detector whose images would not fit in memory, before allocating anything.
 
@@ -106,11 +119,8 @@ def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
     """
     g = prepared.geometry
     need = int(g["fpixels"]) * int(g["spixels"]) * bytes_per_pixel
-    try:
-        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    if need > avail:
+    avail = available_memory()
+    if avail is not None and need > avail:
         raise nbio.InputError(
             f"detector of {g['fpixels']} x {g['spixels']} pixels needs about {need / 2**30:.1f} GiB; "
             f"this machine has {avail / 2**30:.1f} GiB")
@@ -150,8 +160,12 @@ def header_values(prepared) -> dict:
 
 def write_outputs(image, sim, req: Request) -> dict:
     """Statistics and the float, int, PGM and noise files of a rendered image (Image32) of sim."""
+    header = nbio.smv_header(header_values(sim.prepared))
+    if len(header) > 512:
+        print(f"nanobragg-ext: warning: the SMV header is {len(header)} bytes, as the C writes it, but says "
+              "HEADER_BYTES=512: readers will take its end for pixels", file=sys.stderr)
     spec = {
-        "header": nbio.smv_header(header_values(sim.prepared)),
+        "header": header,
         "floatfile": req.floatfile, "intfile": req.intfile,
         "pgmfile": req.pgmfile if req.write_pgm else None,
         "noisefile": req.noisefile if req.write_noise else None,

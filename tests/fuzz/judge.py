@@ -32,7 +32,7 @@ FLOAT_TOLERANCE = 1e-6  # of the C image's maximum, as the golden parity tests
 DOCUMENTED = ("unknown option", "unexpected argument", "is not a number", "is not an integer",
               "is not a finite number", "is out of range", "must be", "zero-length vector", " needs ",
               "no cell has the angles")
-DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "SMV header", "mask file", "dump file")
+DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "mask file", "dump file")
 
 
 @dataclass
