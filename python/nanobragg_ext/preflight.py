@@ -139,8 +139,8 @@ def check_tables(plan, sources: int) -> None:
     if avail is not None and need > avail:
         raise OptionError(
             f"options -hdivsteps/-vdivsteps/-dispsteps ({sources:.3g} sources), -mosaic_domains "
-            f"({s['mosaic_domains']}) and -phisteps ({s['phisteps']}): their tables need about "
-            f"{need / 2**30:.3g} GiB; this machine has {avail / 2**30:.1f} GiB")
+            f"({s['mosaic_domains']}) and -phisteps ({s['phisteps']}): the set-up needs about "
+            f"{need / 2**30:.3g} GiB for their tables; this machine has {avail / 2**30:.1f} GiB")
 
 
 def evaluations(plan, sources: int) -> int:
