@@ -298,3 +298,19 @@ def test_smv_header_past_512_bytes_is_written_as_the_c_does(tmp_path):
         data = (tmp_path / name).read_bytes()
         assert data.startswith(b"{\nHEADER_BYTES=512;") and len(data) == 516 + 2 * 64
         assert data[514:516] == b"}\f"
+
+
+@pytest.mark.parametrize("args, words", [
+    # the plane ends up behind the sample; every pixel's F is 0 (off the table), so the C's image is
+    # all zeros rather than negative: refused all the same (README, Bad input)
+    (["-hkl", "p1.hkl", "-twotheta", "1e308"], ["behind the sample"]),
+    (["-hkl", "p1.hkl", "-twotheta", "-3.052", "-Xbeam", "1e308"], ["behind the sample"]),
+    # -divsteps 1: the one step lies outside the C's own ellipse, no source is left (the C: NaN pixels,
+    # or an all-zero image where the ROI renders nothing)
+    (["-default_F", "10", "-divsteps", "1"], ["no sources"]),
+    (["-default_F", "10", "-divsteps", "1", "-roi", "18", "6", "3", "11"], ["no sources"]),
+])
+def test_geometry_without_photons_is_refused_even_where_the_c_image_is_zero(args, words, tmp_path):
+    (tmp_path / "p1.hkl").write_text(HKL)
+    r = cli(BASE + args, tmp_path)
+    assert_refused_without_files(r, tmp_path, ["p1.hkl"], *words)
