@@ -73,6 +73,13 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
     console prints.
     """
     messages = [] if messages is None else messages
+    table, sources = read_inputs(req, messages, table, write_dump)
+    return build_simulator(req, table, sources, axes)
+
+
+def read_inputs(req: Request, messages: list, table=None, write_dump: bool = True):
+    """The first half of load_request: every input file read and checked, nothing built; returns
+    (table, sources) for build_simulator, sources being the -sourcefile columns (xyz, weight, lambda)."""
     check_usage(req, table)
     opt = req.options
     if req.mat is not None:
@@ -82,12 +89,18 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
         table = load_table(req, messages, write_dump)
     if (table is None or table.hkls == 0) and opt.default_F == 0.0:
         raise UsageError("no structure factors (-hkl, a dump file or -default_F) given")
-    xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
+    sources = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
     if req.stol is not None:
         if not _has_text_rows(nbio._read_bytes(req.stol, "S(Q)")):  # read and unused, as in the C
             raise nbio.InputError(f"S(Q) file '{req.stol}': no data in input file")
         messages.append(f"reading {req.stol}")
-    sim = _core.Simulator(opt, table, xyz, lam, weight, None, axes)
+    return table, sources
+
+
+def build_simulator(req: Request, table, sources, axes=None) -> "_core.Simulator":
+    """The second half of load_request: the native run object (set-up, sources, tables) and its mask."""
+    xyz, weight, lam = sources
+    sim = _core.Simulator(req.options, table, xyz, lam, weight, None, axes)
     if req.mask_image is not None:
         sim.set_mask(mask_pixels(req, sim.prepared))
     return sim

@@ -50,13 +50,11 @@ def check_outputs(req) -> None:
 def check(req):
     """Everything that can be checked before any input is read or any file written; returns the
     run's plan (its set-up without tables, _core.plan) or None where the set-up itself fails (the
-    run then reports it, with the input files read)."""
+    run then reports it, with the input files read). With the inputs read, check_tables and
+    long_run_note take the plan before the set-up is built."""
     check_outputs(req)
     check_header_values(req)
-    plan = check_options(req.options)
-    if plan is not None:
-        check_tables(plan, planned_sources(plan, req))
-    return plan
+    return check_options(req.options)
 
 
 def check_options(options):
@@ -113,13 +111,12 @@ def check_wavelengths(plan) -> None:
                               f"({s['dispersion'] * 100:g}% of {lambda0:g} A); each {reason} (A)")
 
 
-def planned_sources(plan, req) -> int:
-    """How many sources the run will have: the source file's rows, or the divergence grid (about
-    pi/4 of it when trimmed to an ellipse) times the wavelengths across the dispersion."""
-    if req.sourcefile is not None:
-        from . import io as nbio
-
-        return len(nbio.read_sourcefile_columns(req.sourcefile)[2])
+def planned_sources(plan, file_wavelengths) -> int:
+    """How many sources the run will have: the source file's rows (file_wavelengths, as read), or
+    the divergence grid (about pi/4 of it when trimmed to an ellipse) times the wavelengths across
+    the dispersion."""
+    if file_wavelengths:
+        return len(file_wavelengths)
     s = plan.sampling
     grid = s["hdivsteps"] * s["vdivsteps"]
     if plan.options.round_div and s["hdivrange"] > 0 and s["vdivrange"] > 0:
@@ -163,7 +160,8 @@ def long_run_note(plan, req, sources: int):
     seconds = n * per / max(threads, 1)
     if seconds < LONG_RUN_SECONDS:
         return None
-    when = f"{seconds / 60:.0f} minutes" if seconds < 7200 else f"{seconds / 3600:.3g} hours"
+    minutes = round(seconds / 60)
+    when = f"{minutes} minute{'s' if minutes > 1 else ''}" if seconds < 7200 else f"{seconds / 3600:.3g} hours"
     return (f"nanobragg-ext: this run makes {n:.3g} evaluations (pixels x sub-pixels x sources x phi steps x "
             f"mosaic domains x layers); about {when} on {threads} thread{'s' if threads > 1 else ''}. "
             "Ctrl-C stops it cleanly.")

@@ -244,13 +244,14 @@ def test_huge_step_counts_are_planned_before_the_set_up(args, monkeypatch):
 
     monkeypatch.setattr(pipeline, "available_memory", lambda: 8 << 30)
     req = parse_args(BASE + ["-default_F", "10"] + args.split())
+    plan = preflight.check(req)
+    sources = preflight.planned_sources(plan, [])
     try:
-        plan = preflight.check(req)
+        preflight.check_tables(plan, sources)
     except OptionError as e:
         assert "GiB" in str(e) and "this machine has 8.0 GiB" in str(e)
         assert any(w in args for w in ("divsteps", "dispsteps", "mosaic_dom", "phisteps"))
         return
-    sources = preflight.planned_sources(plan, req)
     n = preflight.evaluations(plan, sources)
     assert n >= 2147483647 * 64  # every pixel, every step
     note = preflight.long_run_note(plan, req, sources)
@@ -314,3 +315,11 @@ def test_geometry_without_photons_is_refused_even_where_the_c_image_is_zero(args
     (tmp_path / "p1.hkl").write_text(HKL)
     r = cli(BASE + args, tmp_path)
     assert_refused_without_files(r, tmp_path, ["p1.hkl"], *words)
+
+
+def test_bad_input_file_of_a_long_run_is_one_line(tmp_path):
+    """The long-run note comes once the input files are read (it used to come first, so an HKL
+    error made a refusal of two lines)."""
+    (tmp_path / "bad.hkl").write_bytes(b"0 0 0 1\n1 x 0 2\n")
+    r = cli(BASE + ["-hkl", "bad.hkl", "-detpixels", "1024", "-hdivrange", "1", "-hdivsteps", "100000"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["bad.hkl"], "bad.hkl", "not a number")
