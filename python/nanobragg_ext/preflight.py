@@ -54,7 +54,12 @@ def check(req):
     long_run_note take the plan before the set-up is built."""
     check_outputs(req)
     check_header_values(req)
-    return check_options(req.options)
+    plan = check_options(req.options)
+    if plan is not None and req.mask_image is not None:
+        from .pipeline import mask_pixels
+
+        mask_pixels(req, plan)  # a mask of another size, before any input is read
+    return plan
 
 
 def check_options(options):

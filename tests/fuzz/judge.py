@@ -166,9 +166,12 @@ def ours_outcome(run: Run) -> str:
     if "Traceback" in run.stderr:
         return "traceback"
     if run.rc in (2, 9):
-        # Warnings about other options (one skipped at the end of the line, as the C skips it) come
-        # before the error; the refusal itself is one line.
-        lines = [ln for ln in run.stderr.splitlines() if ln.strip() and not ln.startswith("nanobragg-ext: warning:")]
+        # Warnings about other options (one skipped at the end of the line, as the C skips it) and
+        # the long-run note (policy 3: at the start, before a refusal only the set-up or the render
+        # finds, such as no sources left or a NaN image) come before the error; the refusal itself
+        # is one line.
+        lines = [ln for ln in run.stderr.splitlines() if ln.strip() and not ln.startswith(
+            ("nanobragg-ext: warning:", "nanobragg-ext: this run makes"))]
         what = "refused" if run.rc == 2 else "usage"
         if run.changed:
             return f"{what} but wrote files"

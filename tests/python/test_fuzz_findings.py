@@ -323,3 +323,12 @@ def test_bad_input_file_of_a_long_run_is_one_line(tmp_path):
     (tmp_path / "bad.hkl").write_bytes(b"0 0 0 1\n1 x 0 2\n")
     r = cli(BASE + ["-hkl", "bad.hkl", "-detpixels", "1024", "-hdivrange", "1", "-hdivsteps", "100000"], tmp_path)
     assert_refused_without_files(r, tmp_path, ["bad.hkl"], "bad.hkl", "not a number")
+
+
+def test_mask_of_another_size_in_a_long_run_is_one_line(tmp_path):
+    """The mask's size is checked against the planned detector before anything is read (it used to
+    be checked in the set-up, after the long-run note: a refusal of two lines)."""
+    (tmp_path / "m.img").write_bytes(smv(15, 8))
+    r = cli(BASE + ["-default_F", "10", "-mask", "m.img", "-detpixels", "1024", "-hdivrange", "1",
+                    "-hdivsteps", "100000"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["m.img"], "m.img", "15x8 pixels")
