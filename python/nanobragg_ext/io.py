@@ -244,6 +244,8 @@ def read_smv(path: str) -> SMVImage:
     if nbytes < 32 or nbytes > len(raw):
         raise InputError(f"SMV file '{path}': bad HEADER_BYTES")
     head = raw[:nbytes].split(b"\0", 1)[0].decode("latin-1")
+    if "BYTE_ORDER=" not in head:  # nanoBragg.c takes strstr()'s NULL + 11 for it and crashes
+        raise InputError(f"SMV file '{path}': no BYTE_ORDER= in its header")
     probe = SMVImage(head, nbytes, 0, 0, b"")
     w, h = _header_int(probe, "SIZE1"), _header_int(probe, "SIZE2")
     if w <= 0 or h <= 0:

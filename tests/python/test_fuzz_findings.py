@@ -332,3 +332,13 @@ def test_mask_of_another_size_in_a_long_run_is_one_line(tmp_path):
     r = cli(BASE + ["-default_F", "10", "-mask", "m.img", "-detpixels", "1024", "-hdivrange", "1",
                     "-hdivsteps", "100000"], tmp_path)
     assert_refused_without_files(r, tmp_path, ["m.img"], "m.img", "15x8 pixels")
+
+
+@pytest.mark.parametrize("option", ["-img", "-mask"])
+def test_smv_header_without_byte_order_is_refused(option, tmp_path):
+    """nanoBragg's GetFrame() finds BYTE_ORDER= with strstr() and reads from NULL + 11 when it is
+    missing (SIGSEGV); the fuzzer's corrupted header had BYTE_ORDE=0. Refused, naming the file."""
+    data = smv(8, 8).replace(b"BYTE_ORDER=", b"BYTE_ORDE=")
+    (tmp_path / "h.img").write_bytes(data)
+    r = cli(BASE + ["-default_F", "10", option, "h.img"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["h.img"], "h.img", "BYTE_ORDER")
