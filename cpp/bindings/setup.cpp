@@ -7,6 +7,7 @@
 
 #include "arrays.hpp"
 #include "common.hpp"
+#include "nanobragg/plan.hpp"
 #include "nanobragg/setup.hpp"
 
 namespace nanobragg::bindings {
@@ -106,6 +107,10 @@ void add_setup(py::module_& m) {
                              "Weight / mean weight per source as the renderer applies it (empty: weights ignored, Q17).")
       .def_property_readonly("mosaic_umats", [](const Prepared& p) { return as_rows(p.mosaic_umats, 9); })
       .def_property_readonly("orientations", [](const Prepared& p) { return as_rows(p.cells, 9); });
+  m.def("plan", &plan, py::arg("options"),
+        "The set-up of options without its tables (sources, mosaic domains, orientations): geometry, sampling\n"
+        "and crystal in microseconds whatever the step counts, for checks and estimates before a run is built\n"
+        "(sampling['steps'] is 0: no sources are counted). Raises ValueError where the run's set-up would.");
 }
 
 }  // namespace nanobragg::bindings

@@ -96,14 +96,19 @@ def run(argv: List[str], out=None) -> int:
     from .extras import check_request
 
     check_request(req)  # a missing optional package stops the run before anything is written
-    preflight.check(req)  # output folders and geometry, before anything is read or written
+    plan = preflight.check(req)  # output folders and geometry, before anything is read or written
     messages: list = []
-    sim = pipeline.load_request(req, messages)
+    table, sources = pipeline.read_inputs(req, messages)
+    if plan is not None:  # before the set-up, which itself takes long with huge step counts
+        n_sources = preflight.planned_sources(plan, sources[2])
+        preflight.check_tables(plan, n_sources)
+        pipeline.check_memory(plan)
+        note = preflight.long_run_note(plan, req, n_sources)
+        if note:
+            print(note, file=sys.stderr)
+    sim = pipeline.build_simulator(req, table, sources)
     prepared = sim.prepared
     pipeline.check_memory(prepared)
-    note = preflight.long_run_note(prepared, req)
-    if note:
-        print(note, file=sys.stderr)
     s = prepared.sampling
     from .console import summary_lines
 

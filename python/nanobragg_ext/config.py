@@ -33,7 +33,7 @@ import numpy as np
 from . import _core
 from .option_table import FIELDS, Field, invert
 from .options import INT_LIMIT, INT_MIN, Request, _inverse_um, apply_smv_header, check_cell, mm, parse_args
-from .preflight import check_geometry
+from .preflight import check_options
 
 __all__ = ["DetectorConfig", "BeamConfig", "CrystalConfig", "SamplingConfig", "SimulationConfig",
            "options_equal", "options_to_dict", "copy_options"]
@@ -815,7 +815,7 @@ class SimulationConfig:
             if not isinstance(getattr(self, name), cls):
                 raise ValueError(f"SimulationConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}")
         _validate(self, "run")
-        check_geometry(self._request_without_files().options)  # as the command line: no detector behind the sample
+        check_options(self._request_without_files().options)  # as the command line: geometry, wavelengths
 
     # -- convenience ---------------------------------------------------------------------------
 

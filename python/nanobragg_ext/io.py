@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from typing import Dict, List, Optional, Tuple
 
 from . import _core
+from .option_table import FIELD
+
+_WAVELENGTH = FIELD["beam.wavelength_A"]
 
 # NumPy is imported inside the functions that return arrays: the command line reads and writes
 # every file without it, and starts faster for that.
@@ -127,6 +130,10 @@ def read_sourcefile(path: str) -> Tuple[List[float], List[float]]:
     return xyz, lam
 
 
+# The size range of a source's wavelength: -lambda's (the option table's, in A) in metres.
+SOURCE_WAVELENGTH_M = tuple(x * 1e-10 for x in (_WAVELENGTH.range.lo, _WAVELENGTH.range.hi))
+
+
 def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[float]]:
     """(positions, 3 per source; weights; wavelengths) of a source file, missing columns NaN."""
     import re
@@ -155,9 +162,10 @@ def read_sourcefile_columns(path: str) -> Tuple[List[float], List[float], List[f
         if not all(math.isfinite(v) for v in vals):
             raise InputError(f"source file '{path}' line {lineno}: non-finite number")
         vals += [math.nan] * (5 - len(vals))
-        if abs(vals[4]) < 1e-14:  # the C divides by it (and crashes)
-            raise InputError(f"source file '{path}' line {lineno}: the wavelength (m) must not be 0 "
-                             "or under 1e-14 in size")
+        # 0: the C divides by it (and crashes); a missing one (NaN) is -lambda's
+        if not (math.isnan(vals[4]) or SOURCE_WAVELENGTH_M[0] <= abs(vals[4]) <= SOURCE_WAVELENGTH_M[1]):
+            raise InputError(f"source file '{path}' line {lineno}: the wavelength (m) must be between "
+                             f"{SOURCE_WAVELENGTH_M[0]:g} and {SOURCE_WAVELENGTH_M[1]:g} in size, got {vals[4]:g}")
         xyz += vals[:3]
         weight.append(vals[3])
         lam.append(vals[4])
@@ -236,6 +244,8 @@ def read_smv(path: str) -> SMVImage:
     if nbytes < 32 or nbytes > len(raw):
         raise InputError(f"SMV file '{path}': bad HEADER_BYTES")
     head = raw[:nbytes].split(b"\0", 1)[0].decode("latin-1")
+    if "BYTE_ORDER=" not in head:  # nanoBragg.c takes strstr()'s NULL + 11 for it and crashes
+        raise InputError(f"SMV file '{path}': no BYTE_ORDER= in its header")
     probe = SMVImage(head, nbytes, 0, 0, b"")
     w, h = _header_int(probe, "SIZE1"), _header_int(probe, "SIZE2")
     if w <= 0 or h <= 0:
@@ -249,17 +259,18 @@ def read_smv(path: str) -> SMVImage:
 
 def smv_header_block(entries) -> bytes:
     """The 512-byte SMV header both C programs write around their own entries ("KEY=value;"):
-    the opening brace and format keys, the entries, DETECTOR_SN and BEAMLINE, "}\\f", spaces."""
+    the opening brace and format keys, the entries, DETECTOR_SN and BEAMLINE, "}\\f", spaces
+    (longer, as the C's, when the numbers take more room: HEADER_BYTES still says 512)."""
     lines = ["{", "HEADER_BYTES=512;", "DIM=2;", "BYTE_ORDER=little_endian;", "TYPE=unsigned_short;",
              *entries, "DETECTOR_SN=000;", "BEAMLINE=fake;"]
     text = ("\n".join(lines) + "\n}\f").encode("ascii")
-    if len(text) > 512:
-        raise ValueError("SMV header longer than 512 bytes")
+    # Long numbers can take the text past 512 bytes: the C writes it whole, unpadded, all the same.
     return text + b" " * (512 - len(text))
 
 
 def smv_header(values: Dict[str, object]) -> bytes:
-    """The 512-byte header nanoBragg writes (L3163-L3182): keys, order, %g numbers and padding."""
+    """The 512-byte header nanoBragg writes (L3163-L3182): keys, order, %g numbers and padding
+    (longer, as the C's, when the numbers take more room: HEADER_BYTES still says 512)."""
     g = lambda x: "%g" % x  # noqa: E731
     entries = [
         f"SIZE1={values['SIZE1']};", f"SIZE2={values['SIZE2']};",

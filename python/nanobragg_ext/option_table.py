@@ -118,6 +118,9 @@ MOSAIC = Range(0, 1e5)
 # arguments leaves our faster lattice arithmetic more than 1e-6 apart (crystal size, wavelength).
 DIVERGENCE = Range(0, 1e6)          # mrad
 CRYSTAL_MM = Range(0, 10)           # 1 cm per axis
+# Gamma rays of 124 MeV to infrared of 0.124 eV (10 um): past both ends of any diffraction
+# experiment; far past them (-energy 1e-300: ~1e304 A) the set-up overflows in some runs.
+WAVELENGTH = Range(1e-4, 1e5)       # A
 
 
 class Field:
@@ -219,7 +222,7 @@ FIELDS = [
           help="thickness of water in the beam, for the forward-scattering background (um)"),
     Field("crystal", "interpolate", "bool", "interpolate", unset=2,
           help="tricubic interpolation of F between Miller indices (default: on when any N <= 2)"),
-    Field("beam", "wavelength_A", "real", "lambda0", ANGSTROM, default=1.0, range=Range(1e-4, None), flag="-lambda",
+    Field("beam", "wavelength_A", "real", "lambda0", ANGSTROM, default=1.0, range=WAVELENGTH, flag="-lambda",
           header=True, help="central wavelength (A)"),
     Field("beam", "dispersion_percent", "real", "dispersion", PERCENT, default=0.0, range=Range(0, 200, hi_open=True),
           flag="-dispersion", help="full spectral width, percent of the wavelength"),

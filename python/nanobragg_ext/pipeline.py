@@ -5,6 +5,7 @@ outputs. NumPy-free (every file is read and written by the native core), so a on
 from __future__ import annotations
 
 import os
+import sys
 
 TYPE_CHECKING = False  # typing is left out: the command line starts faster
 if TYPE_CHECKING:
@@ -72,6 +73,13 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
     console prints.
     """
     messages = [] if messages is None else messages
+    table, sources = read_inputs(req, messages, table, write_dump)
+    return build_simulator(req, table, sources, axes)
+
+
+def read_inputs(req: Request, messages: list, table=None, write_dump: bool = True):
+    """The first half of load_request: every input file read and checked, nothing built; returns
+    (table, sources) for build_simulator, sources being the -sourcefile columns (xyz, weight, lambda)."""
     check_usage(req, table)
     opt = req.options
     if req.mat is not None:
@@ -81,12 +89,18 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
         table = load_table(req, messages, write_dump)
     if (table is None or table.hkls == 0) and opt.default_F == 0.0:
         raise UsageError("no structure factors (-hkl, a dump file or -default_F) given")
-    xyz, weight, lam = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
+    sources = ([], [], []) if req.sourcefile is None else nbio.read_sourcefile_columns(req.sourcefile)
     if req.stol is not None:
         if not _has_text_rows(nbio._read_bytes(req.stol, "S(Q)")):  # read and unused, as in the C
             raise nbio.InputError(f"S(Q) file '{req.stol}': no data in input file")
         messages.append(f"reading {req.stol}")
-    sim = _core.Simulator(opt, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum_of(req)))
+    return table, sources
+
+
+def build_simulator(req: Request, table, sources, axes=None) -> "_core.Simulator":
+    """The second half of load_request: the native run object (set-up, sources, tables) and its mask."""
+    xyz, weight, lam = sources
+    sim = _core.Simulator(req.options, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum_of(req)))
     if req.mask_image is not None:
         sim.set_mask(mask_pixels(req, sim.prepared))
     return sim
@@ -114,6 +128,18 @@ def _has_text_rows(data: bytes) -> bool:
     return bool(lines[-1]) or any(line.lstrip(b" \t,;:!") for line in lines[:-1])
 
 
+def available_memory() -> Optional[int]:
+    """Bytes a run may allocate: the physical memory, or the address-space limit if lower (None: unknown)."""
+    try:
+        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return avail if limit == resource.RLIM_INFINITY else min(avail, limit)
+
+
 def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
     """Refuse a detector whose images would not fit in memory, before allocating anything.
 
@@ -121,11 +147,8 @@ def check_memory(prepared, bytes_per_pixel: int = 4 + 2 + 2) -> None:
     """
     g = prepared.geometry
     need = int(g["fpixels"]) * int(g["spixels"]) * bytes_per_pixel
-    try:
-        avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    if need > avail:
+    avail = available_memory()
+    if avail is not None and need > avail:
         raise nbio.InputError(
             f"detector of {g['fpixels']} x {g['spixels']} pixels needs about {need / 2**30:.1f} GiB; "
             f"this machine has {avail / 2**30:.1f} GiB")
@@ -188,8 +211,12 @@ def write_outputs(image, sim, req: Request) -> dict:
 
 
 def _write_native(image, sim, req: Request) -> dict:
+    header = smv_header_of(req, sim.prepared)
+    if len(header) > 512:
+        print(f"nanobragg-ext: warning: the SMV header is {len(header)} bytes, as the C writes it, but says "
+              "HEADER_BYTES=512: readers will take its end for pixels", file=sys.stderr)
     spec = {
-        "header": smv_header_of(req, sim.prepared),
+        "header": header,
         "floatfile": req.floatfile, "intfile": req.intfile,
         "pgmfile": req.pgmfile if req.write_pgm else None,
         "noisefile": req.noisefile if req.write_noise else None,

@@ -105,7 +105,7 @@ def main(argv: List[str] = None) -> int:
         for i, (case, v, took) in enumerate(pool.map(one, numbers), 1):
             tally[v.verdict] += 1
             entry = {"case": case.number, "verdict": v.verdict, "key": v.key, "detail": v.detail,
-                     "argv": shlex.join(case.argv)}
+                     "argv": shlex.join(case.argv), "seconds": round(took, 2)}
             if v.verdict in ("violation", "deviation"):
                 classes[v.key] += 1
                 m = re.search(r"(?<![\w-])-[A-Za-z]\w*", v.detail)

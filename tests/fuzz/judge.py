@@ -28,11 +28,15 @@ FLOAT_TOLERANCE = 1e-6  # of the C image's maximum, as the golden parity tests
 # value missing in the middle of the line; nan/inf or overflowing tokens; a value outside the
 # option table's range (negative, zero or past any experiment), a zero-length vector; a missing,
 # malformed or truncated HKL, matrix, source or SMV file, an Fdump file without its header, a mask
-# of another size; cell angles that give no cell): documented deviations, each kept apart by its message in the tally.
+# of another size; cell angles that give no cell; a detector plane behind the sample, whose solid
+# angles are negative, so the C's image is "physical" only where every intensity is 0 and every
+# pixel 0; divergence settings that leave no source, where the C divides by zero and its image is
+# NaN, or 0 where an ROI or mask leaves no pixel to render): documented deviations, each kept apart
+# by its message in the tally.
 DOCUMENTED = ("unknown option", "unexpected argument", "is not a number", "is not an integer",
               "is not a finite number", "is out of range", "must be", "zero-length vector", " needs ",
-              "no cell has the angles")
-DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "SMV header", "mask file", "dump file")
+              "no cell has the angles", "lies behind the sample", "no sources: the divergence")
+DOCUMENTED_FILES = ("HKL file", "matrix file", "source file", "SMV file", "mask file", "dump file")
 
 
 @dataclass
@@ -162,9 +166,12 @@ def ours_outcome(run: Run) -> str:
     if "Traceback" in run.stderr:
         return "traceback"
     if run.rc in (2, 9):
-        # Warnings about other options (one skipped at the end of the line, as the C skips it) come
-        # before the error; the refusal itself is one line.
-        lines = [ln for ln in run.stderr.splitlines() if ln.strip() and not ln.startswith("nanobragg-ext: warning:")]
+        # Warnings about other options (one skipped at the end of the line, as the C skips it) and
+        # the long-run note (policy 3: at the start, before a refusal only the set-up or the render
+        # finds, such as no sources left or a NaN image) come before the error; the refusal itself
+        # is one line.
+        lines = [ln for ln in run.stderr.splitlines() if ln.strip() and not ln.startswith(
+            ("nanobragg-ext: warning:", "nanobragg-ext: this run makes"))]
         what = "refused" if run.rc == 2 else "usage"
         if run.changed:
             return f"{what} but wrote files"

@@ -58,7 +58,7 @@ def test_info_subcommand(tmp_path):
     (["-distance", "abc"], ["-distance", "'abc' is not a number"]),
     (["-detpixels", "-2"], ["-detpixels", "must be >= 0"]),  # 0 is "from the detector size", as in the C
     (["-pixel", "-0.1"], ["-pixel", "must be positive"]),
-    (["-lambda", "0"], ["-lambda", "must be >= 0.0001"]),
+    (["-lambda", "0"], ["-lambda", "must be between 0.0001 and 100000"]),
     (["-detsize", "-5"], ["-detsize", "must be positive"]),
     (["-energy", "-1"], ["-energy", "must be positive"]),
     (["-N", "2.5"], ["-N", "not an integer"]),

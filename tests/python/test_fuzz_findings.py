@@ -199,3 +199,146 @@ def test_oversample_thick_without_a_sensor_thickness_gives_the_c_zero_image(tmp_
     r = cli(BASE + ["-default_F", "10", "-nopgm", "-oversample_thick"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert not np.fromfile(tmp_path / "floatimage.bin", "<f4").any()
+
+
+@pytest.mark.parametrize("args, option", [
+    # 12398.42 / 1e-300 eV: a wavelength of ~1e304 A (the C renders it; ours came out NaN)
+    (["-energy", "1e-300"], "-energy"),
+    (["-lambda", "2e5"], "-lambda"),
+    (["-wavelength", "1e300"], "-wavelength"),
+    # the wavelengths across a dispersion: 1 -+ D/2 times the central one
+    (["-lambda", "9e4", "-dispersion", "50"], "-dispersion"),
+    (["-lambda", "1e-4", "-dispersion", "10"], "-dispersion"),
+])
+def test_wavelength_past_any_experiment_is_refused(args, option, tmp_path):
+    r = cli(BASE + ["-default_F", "10"] + args, tmp_path)
+    assert_refused_without_files(r, tmp_path, [], option, "must be between 0.0001 and 100000")
+
+
+def test_longest_wavelength_renders(tmp_path):
+    """1e5 A (0.124 eV), the longest the table takes: a finite, non-negative image."""
+    r = cli(BASE + ["-default_F", "10", "-nopgm", "-lambda", "1e5", "-dispersion", "0"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    img = np.fromfile(tmp_path / "floatimage.bin", "<f4")
+    assert img.size == 64 and np.all(np.isfinite(img)) and np.all(img >= 0) and img.any()
+
+
+def test_source_file_wavelength_past_any_experiment_is_refused(tmp_path):
+    (tmp_path / "s.txt").write_bytes(b"-10 0 0 1 1e-10\n-10 0 0 1 1e-3\n")
+    r = cli(BASE + ["-default_F", "10", "-sourcefile", "s.txt"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["s.txt"], "s.txt", "line 2", "wavelength")
+
+
+@pytest.mark.parametrize("args", [
+    "-hdivrange 1e5 -hdivsteps 2147483647", "-vdivrange 1 -vdivsteps 2147483647", "-divergence 1 -divsteps 2147483647",
+    "-dispersion 10 -dispsteps 2147483647", "-osc 1 -phisteps 2147483647", "-mosaic 1 -mosaic_domains 2147483647",
+    "-oversample 2147483647", "-detector_thick 100 -thicksteps 2147483647", "-phisteps 50000 -mosaic 1 -mosaic_dom 50000",
+])
+def test_huge_step_counts_are_planned_before_the_set_up(args, monkeypatch):
+    """A step count of 2**31 - 1 in any dimension: the evaluation count (no int overflow) gives the
+    long-run note, and tables that would not fit in memory are refused, all from _core.plan, before a
+    source, domain or orientation is built (the set-up used to run first: no note, or minutes
+    building sources, then out of memory)."""
+    from nanobragg_ext import pipeline, preflight
+    from nanobragg_ext.options import OptionError, parse_args
+
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 8 << 30)
+    req = parse_args(BASE + ["-default_F", "10"] + args.split())
+    plan = preflight.check(req)
+    sources = preflight.planned_sources(plan, [])
+    try:
+        preflight.check_tables(plan, sources)
+    except OptionError as e:
+        assert "GiB" in str(e) and "this machine has 8.0 GiB" in str(e)
+        assert any(w in args for w in ("divsteps", "dispsteps", "mosaic_dom", "phisteps"))
+        return
+    n = preflight.evaluations(plan, sources)
+    assert n >= 2147483647 * 64  # every pixel, every step
+    note = preflight.long_run_note(plan, req, sources)
+    assert note is not None and f"{n:.3g} evaluations" in note
+
+
+def test_long_run_says_so_at_once_and_stops_on_ctrl_c(tmp_path):
+    """The note comes before the set-up (here 1e5 sources on 1024^2 pixels); SIGINT then stops the
+    run with status 130 and no file."""
+    import signal
+
+    p = subprocess.Popen([sys.executable, "-m", "nanobragg_ext.cli", *BASE, "-default_F", "10", "-detpixels",
+                          "1024", "-hdivrange", "1", "-hdivsteps", "100000", "-threads", "1"], cwd=tmp_path,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        assert "evaluations" in line and "Ctrl-C stops it cleanly" in line, line
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 130
+    finally:
+        p.kill()
+        p.wait()
+    assert not os.listdir(tmp_path)
+
+
+def test_configs_refuse_the_dispersion_wavelengths_as_the_command_line():
+    from nanobragg_ext.config import BeamConfig, SimulationConfig
+    from nanobragg_ext.options import OptionError
+
+    with pytest.raises(OptionError, match="-dispersion: the wavelengths across it reach 112500 A"):
+        SimulationConfig(beam=BeamConfig(wavelength_A=9e4, dispersion_percent=50))
+    SimulationConfig(beam=BeamConfig(wavelength_A=8e4, dispersion_percent=50))  # up to 1e5 A: taken
+
+
+def test_smv_header_past_512_bytes_is_written_as_the_c_does(tmp_path):
+    """Tilted axes and six-digit values take the header's text to 516 bytes: the C writes it whole and
+    unpadded (still saying HEADER_BYTES=512), the same bytes as ours (compared with the C by hand;
+    this run used to be refused after the render). A warning says so."""
+    args = ("-detpixels 8 -seed 364913 -cell 74.12 54.40 84.59 110.00 100.38 65.93 -default_F 114.6 -sample_y 0.308 "
+            "-oversample 1 -phi -117.406 -twotheta_axis -1.5798 1.1086 -1.1387 -flux 50004668307429.42").split()
+    r = cli(args, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "SMV header is 516 bytes" in r.stderr and "HEADER_BYTES=512" in r.stderr
+    for name in ("intimage.img", "noiseimage.img"):
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(b"{\nHEADER_BYTES=512;") and len(data) == 516 + 2 * 64
+        assert data[514:516] == b"}\f"
+
+
+@pytest.mark.parametrize("args, words", [
+    # the plane ends up behind the sample; every pixel's F is 0 (off the table), so the C's image is
+    # all zeros rather than negative: refused all the same (README, Bad input)
+    (["-hkl", "p1.hkl", "-twotheta", "1e308"], ["behind the sample"]),
+    (["-hkl", "p1.hkl", "-twotheta", "-3.052", "-Xbeam", "1e308"], ["behind the sample"]),
+    # -divsteps 1: the one step lies outside the C's own ellipse, no source is left (the C: NaN pixels,
+    # or an all-zero image where the ROI renders nothing)
+    (["-default_F", "10", "-divsteps", "1"], ["no sources"]),
+    (["-default_F", "10", "-divsteps", "1", "-roi", "18", "6", "3", "11"], ["no sources"]),
+])
+def test_geometry_without_photons_is_refused_even_where_the_c_image_is_zero(args, words, tmp_path):
+    (tmp_path / "p1.hkl").write_text(HKL)
+    r = cli(BASE + args, tmp_path)
+    assert_refused_without_files(r, tmp_path, ["p1.hkl"], *words)
+
+
+def test_bad_input_file_of_a_long_run_is_one_line(tmp_path):
+    """The long-run note comes once the input files are read (it used to come first, so an HKL
+    error made a refusal of two lines)."""
+    (tmp_path / "bad.hkl").write_bytes(b"0 0 0 1\n1 x 0 2\n")
+    r = cli(BASE + ["-hkl", "bad.hkl", "-detpixels", "1024", "-hdivrange", "1", "-hdivsteps", "100000"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["bad.hkl"], "bad.hkl", "not a number")
+
+
+def test_mask_of_another_size_in_a_long_run_is_one_line(tmp_path):
+    """The mask's size is checked against the planned detector before anything is read (it used to
+    be checked in the set-up, after the long-run note: a refusal of two lines)."""
+    (tmp_path / "m.img").write_bytes(smv(15, 8))
+    r = cli(BASE + ["-default_F", "10", "-mask", "m.img", "-detpixels", "1024", "-hdivrange", "1",
+                    "-hdivsteps", "100000"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["m.img"], "m.img", "15x8 pixels")
+
+
+@pytest.mark.parametrize("option", ["-img", "-mask"])
+def test_smv_header_without_byte_order_is_refused(option, tmp_path):
+    """nanoBragg's GetFrame() finds BYTE_ORDER= with strstr() and reads from NULL + 11 when it is
+    missing (SIGSEGV); the fuzzer's corrupted header had BYTE_ORDE=0. Refused, naming the file."""
+    data = smv(8, 8).replace(b"BYTE_ORDER=", b"BYTE_ORDE=")
+    (tmp_path / "h.img").write_bytes(data)
+    r = cli(BASE + ["-default_F", "10", option, "h.img"], tmp_path)
+    assert_refused_without_files(r, tmp_path, ["h.img"], "h.img", "BYTE_ORDER")

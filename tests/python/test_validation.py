@@ -57,8 +57,10 @@ REFUSED = [
     ("-default_F 1e11", "-default_F: must be between 0 and 1e+10"),
     ("-pixel 2e6", "-pixel: must be positive and at most 1e+06 (mm)"),
     ("-hdivrange 2e6", "-hdivrange: must be between 0 and 1e+06 (mrad)"),
-    ("-lambda 1e-5", "-lambda: must be >= 0.0001 (A)"),
-    ("-energy 1e9", "-energy: the wavelength 12398.42 / energy must be >= 0.0001 (A)"),
+    ("-lambda 1e-5", "-lambda: must be between 0.0001 and 100000 (A)"),
+    ("-energy 1e9", "-energy: the wavelength 12398.42 / energy must be between 0.0001 and 100000 (A)"),
+    ("-energy 1e-300", "-energy: the wavelength 12398.42 / energy must be between 0.0001 and 100000 (A)"),
+    ("-lambda 1e6", "-lambda: must be between 0.0001 and 100000 (A)"),
     ("-sample_x 11", "-sample_x: must be between 0 and 10 (mm)"),
     ("-N 2000000", "-N: must be between 0 and 1000000"),
     # vectors without a direction
@@ -108,7 +110,8 @@ SAME_WORDS = [
     ("-beamsize 0", lambda: BeamConfig(beamsize_mm=0.0), "must be positive"),
     ("-water -1", lambda: CrystalConfig(water_size_um=-1.0), "must be between 0 and 1e"),
     ("-N 2000000", lambda: CrystalConfig(n_cells=(2000000, 1, 1)), "between 0 and 1000000"),
-    ("-lambda 1e-5", lambda: BeamConfig(wavelength_A=1e-5), "must be >= 0.0001"),
+    ("-lambda 1e-5", lambda: BeamConfig(wavelength_A=1e-5), "must be between 0.0001 and 100000"),
+    ("-lambda 1e6", lambda: BeamConfig(wavelength_A=1e6), "must be between 0.0001 and 100000"),
     ("-mosaic 1e6", lambda: CrystalConfig(mosaic_spread_deg=1e6), "must be between 0 and 100000"),
     ("-beam_vector 0 0 0", lambda: BeamConfig(beam_vector=(0, 0, 0)), "zero-length vector has no direction"),
     ("-spindle_axis 0 0 0", lambda: CrystalConfig(spindle_axis=(0, 0, 0)), "zero-length vector"),
@@ -193,12 +196,12 @@ def test_values_the_c_takes_as_not_given_are_accepted():
 
 def test_long_run_note_counts_evaluations():
     req = parse_args(GOOD + "-detpixels 1024 -mosaic 1 -mosaic_domains 4000 -oversample 3 -N 20".split())
-    prepared = pipeline.load_request(req, []).prepared
-    assert preflight.evaluations(prepared) == 1024 * 1024 * 9 * 4000
-    note = preflight.long_run_note(prepared, req)
+    plan = preflight.check(req)
+    assert preflight.evaluations(plan, 1) == 1024 * 1024 * 9 * 4000
+    note = preflight.long_run_note(plan, req, 1)
     assert note is not None and "3.77e+10 evaluations" in note and "minutes" in note
     short = parse_args(GOOD)
-    assert preflight.long_run_note(pipeline.load_request(short, []).prepared, short) is None
+    assert preflight.long_run_note(preflight.check(short), short, 1) is None
 
 
 def test_huge_angles_that_the_c_renders_are_accepted():

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "nanobragg/plan.hpp"
 #include "nanobragg/setup.hpp"
 
 namespace nanobragg {
@@ -205,7 +206,7 @@ void resolve_oversample(Prepared& p) {
   p.sampling.steps = n_sources * p.sampling.mosaic_domains * p.sampling.phisteps * long(oversample) * oversample;
 }
 
-Prepared prepare(const Options& opt_in, std::shared_ptr<const FTableData> F, const SourceList& sources) {
+Prepared plan(const Options& opt_in) {
   Prepared p;
   p.options = opt_in;
   Options& opt = p.options;
@@ -226,16 +227,22 @@ Prepared prepare(const Options& opt_in, std::shared_ptr<const FTableData> F, con
   const int interpolate = auto_interpolate(opt);
   p.record.auto_interpolation = opt.interpolate > 1 ? interpolate : -1;
   p.crystal = build_crystal(opt, p.rng, p.warnings);
+  resolve_oversample(p);  // no sources yet: steps stays 0 until prepare() builds them
+  const double w = opt.water_size;
+  p.I_bg = kWaterF * kWaterF * kReSqr * p.fluence * w * w * w * 1e6 * kAvogadro / kWaterMW;
+  return p;
+}
+
+Prepared prepare(const Options& opt_in, std::shared_ptr<const FTableData> F, const SourceList& sources) {
+  Prepared p = plan(opt_in);
   p.F = F ? std::move(F) : std::make_shared<const FTableData>();
-  p.default_F = opt.default_F;
-  p.crystal.interpolate = p.F->hkls == 0 ? 0 : interpolate;  // nothing to interpolate without a table
+  p.default_F = p.options.default_F;
+  p.crystal.interpolate = p.F->hkls == 0 ? 0 : auto_interpolate(p.options);  // nothing to interpolate without a table
 
   build_sources(p, sources);
   build_mosaic_domains(p, p.rng);
   resolve_oversample(p);
   build_orientation_table(p);
-  const double w = opt.water_size;
-  p.I_bg = kWaterF * kWaterF * kReSqr * p.fluence * w * w * w * 1e6 * kAvogadro / kWaterMW;
   return p;
 }
 
