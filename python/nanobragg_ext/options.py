@@ -173,6 +173,11 @@ def _set_flag(opt: Option, req: Request, v, tok: str) -> None:
         req.options.convention = getattr(_core.Convention, opt.convention)
 
 
+# Cell edges past any crystal: a denormal edge (1e-320 A) gives the C a finite image but ours a
+# NaN one (its reciprocal cell overflows), a huge one loses the lattice to rounding.
+CELL_EDGE_A = (0.01, 1e6)
+
+
 def check_cell(cell) -> str:
     """Why six cell numbers (a b c in A, angles in degrees; b, c = 0 mean a, angles 0 mean 90)
     describe no cell ('' when they do)."""
@@ -181,6 +186,10 @@ def check_cell(cell) -> str:
         return f"a must be positive (A), got {a:g}"
     if b < 0 or c < 0:
         return f"b and c must not be negative (A), got {b:g} {c:g}"
+    for name, x in (("a", a), ("b", b), ("c", c)):
+        if x and not CELL_EDGE_A[0] <= x <= CELL_EDGE_A[1]:  # b, c of 0 mean a
+            return (f"{name} must lie between {CELL_EDGE_A[0]:g} and {CELL_EDGE_A[1]:g} A (past any crystal), "
+                    f"got {x:g}")
     angles = [90.0 if x == 0 else x for x in cell[3:]]
     for name, x in zip(("alpha", "beta", "gamma"), angles):
         if not 0 < x < 180:

@@ -66,19 +66,10 @@ def check(req):
 
         mask_pixels(req, plan)  # a mask of another size, before any input is read
     if plan is not None and req.smv_header == "dials":
-        check_smv_header(req.options)
+        from .formats.smv_header import check_dials_geometry
+
+        check_dials_geometry(plan)  # a detector the header cannot describe to dxtbx, before rendering
     return plan
-
-
-def check_smv_header(options) -> None:
-    """-smv_header dials: refuse, before rendering, a detector the header cannot describe to dxtbx."""
-    from .formats.smv_header import check_dials_geometry
-
-    try:
-        prepared = _core.Simulator(options).prepared
-    except (ValueError, RuntimeError):
-        return  # the run's own set-up reports it
-    check_dials_geometry(prepared)
 
 
 def check_options(options):

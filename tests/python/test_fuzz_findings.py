@@ -342,3 +342,22 @@ def test_smv_header_without_byte_order_is_refused(option, tmp_path):
     (tmp_path / "h.img").write_bytes(data)
     r = cli(BASE + ["-default_F", "10", option, "h.img"], tmp_path)
     assert_refused_without_files(r, tmp_path, ["h.img"], "h.img", "BYTE_ORDER")
+
+
+@pytest.mark.parametrize("edges", ["58.0 1e-320 36.069", "1e-3 60 60", "60 60 2e6"])
+def test_cell_edges_past_any_crystal_are_refused(edges, tmp_path):
+    """Fuzz case 501461 (-cell 58.0 1e-320 36.069 79.7 82.0 73.0): the C's image is finite, ours
+    came out NaN (the reciprocal cell overflows); edges outside 0.01-1e6 A are refused up front."""
+    args = BASE[7:] + ["-default_F", "10", "-cell", *edges.split(), "79.7", "82.0", "73.0"]
+    r = cli(args, tmp_path)
+    assert_refused_without_files(r, tmp_path, [], "-cell", "past any crystal")
+
+
+def test_cell_edges_at_the_bounds_run(tmp_path):
+    """The bounds themselves are cells the run renders (finite, non-negative photons)."""
+    for edges in (["0.01", "0.01", "0.01"], ["1e6", "1e6", "1e6"]):  # 1 sub-pixel: auto picks 9000x9000 at 1e6
+        r = cli(BASE[7:] + ["-default_F", "10", "-nopgm", "-oversample", "1", "-cell", *edges, "90", "90", "90"],
+                tmp_path)
+        assert r.returncode == 0, r.stderr
+        image = np.fromfile(tmp_path / "floatimage.bin", dtype="<f4")
+        assert np.all(np.isfinite(image)) and np.all(image >= 0)
