@@ -188,7 +188,7 @@ def check_cell(cell) -> str:
         return f"b and c must not be negative (A), got {b:g} {c:g}"
     for name, x in (("a", a), ("b", b), ("c", c)):
         if x and not CELL_EDGE_A[0] <= x <= CELL_EDGE_A[1]:  # b, c of 0 mean a
-            return (f"{name} must lie between {CELL_EDGE_A[0]:g} and {CELL_EDGE_A[1]:g} A (past any crystal), "
+            return (f"{name} must be between {CELL_EDGE_A[0]:g} and {CELL_EDGE_A[1]:g} A (past any crystal), "
                     f"got {x:g}")
     angles = [90.0 if x == 0 else x for x in cell[3:]]
     for name, x in zip(("alpha", "beta", "gamma"), angles):

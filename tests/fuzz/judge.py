@@ -28,7 +28,7 @@ FLOAT_TOLERANCE = 1e-6  # of the C image's maximum, as the golden parity tests
 # value missing in the middle of the line; nan/inf or overflowing tokens; a value outside the
 # option table's range (negative, zero or past any experiment), a zero-length vector; a missing,
 # malformed or truncated HKL, matrix, source or SMV file, an Fdump file without its header, a mask
-# of another size; cell angles that give no cell; a detector plane behind the sample, whose solid
+# of another size; cell angles that give no cell, cell edges past any crystal; a detector plane behind the sample, whose solid
 # angles are negative, so the C's image is "physical" only where every intensity is 0 and every
 # pixel 0; divergence settings that leave no source, where the C divides by zero and its image is
 # NaN, or 0 where an ROI or mask leaves no pixel to render): documented deviations, each kept apart
