@@ -8,7 +8,7 @@ import os
 
 from . import _core
 from .option_table import FIELD
-from .options import OptionError
+from .options import RTD, OptionError
 
 # Measured cost of one (pixel x sub-pixel x source x phi x mosaic x layer) evaluation on one
 # thread (README, Performance): about 10 ns in double, 5.5 ns in single, 17 ns with tricubic F.
@@ -81,7 +81,18 @@ def check_options(options):
         return None  # the run's own set-up reports it, with the input files read
     check_geometry(plan)
     check_wavelengths(plan)
+    check_phi_steps(plan)
     return plan
+
+
+def check_phi_steps(plan) -> None:
+    """Refuse a phi sampling without a step (-osc 0 with a -phistep): the C divides its image by
+    zero steps and writes NaN pixels."""
+    s = plan.sampling
+    if s["phisteps"] <= 0:
+        raise OptionError(f"options -osc and -phistep: an oscillation of {s['osc'] * RTD:g} deg with a phi step of "
+                          f"{s['phistep'] * RTD:g} deg gives no phi step (the C writes NaN pixels); -osc must be "
+                          "positive, or leave -phistep out")
 
 
 def check_header_values(req) -> None:

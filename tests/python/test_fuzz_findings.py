@@ -361,3 +361,22 @@ def test_cell_edges_at_the_bounds_run(tmp_path):
         assert r.returncode == 0, r.stderr
         image = np.fromfile(tmp_path / "floatimage.bin", dtype="<f4")
         assert np.all(np.isfinite(image)) and np.all(image >= 0)
+
+
+def test_an_oscillation_of_zero_with_a_phi_step_is_refused(tmp_path):
+    """Fuzz case 601025 (-osc 0.0 -phistep 0.5): no phi step, the C's image is NaN, ours raised
+    ZeroDivisionError in the console summary; now one line, exit 2, no files."""
+    r = cli(BASE + ["-default_F", "10", "-osc", "0.0", "-phistep", "0.5"], tmp_path)
+    assert_refused_without_files(r, tmp_path, [], "-osc", "-phistep", "no phi step")
+
+
+def test_the_config_refuses_an_oscillation_of_zero_with_a_phi_step():
+    """The configs go through the same plan check (preflight.check_options) as the CLI."""
+    from nanobragg_ext.config import SimulationConfig
+    from nanobragg_ext.options import OptionError
+
+    with pytest.raises(OptionError, match="no phi step"):
+        SimulationConfig.from_cli_args(BASE + ["-default_F", "10", "-osc", "0", "-phistep", "0.5"])
+    cfg = SimulationConfig.from_cli_args(BASE + ["-default_F", "10"])
+    with pytest.raises((OptionError, ValueError), match="no phi step"):
+        cfg.replace(crystal={"osc_deg": 0.0}, sampling={"phistep_deg": 0.5})
