@@ -13,14 +13,13 @@ system: the fairer figure on a busy machine) and whether every output file is by
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
+
+from process_timing import timed  # bench/, the script's folder
 
 CASES = {
     "noise": ["-seed", "1"],
@@ -39,14 +38,6 @@ def image(n: int) -> np.ndarray:
     return (img + spots).astype(np.float32)
 
 
-def timed(cmd, cwd) -> tuple:
-    """(wall s, CPU s of the process: user + system)."""
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def outputs(folder):

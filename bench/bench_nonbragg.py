@@ -18,14 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from process_timing import timed  # bench/, the script's folder
 
 SHORT = "0 2.57\n0.0365 2.58\n0.07 2.8\n0.12 5\n0.162 8\n0.2 6.75\n0.18 7.32\n0.216 6.75\n0.3 4.3\n0.5 3.17\n"
 
@@ -40,14 +40,6 @@ def cases(n: int, water: str):
     ]
 
 
-def timed(cmd, cwd):
-    """(wall seconds, CPU seconds) of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def render_only(args, threads, repeat, cwd, device):

@@ -149,11 +149,7 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const AmorphousP
   Vec3<Real> pos = {Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x,
                     Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y,
                     Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z};
-  if (p.curved_detector) {
-    const Vec3<Real> v = {p.distance * p.beam.x, p.distance * p.beam.y, p.distance * p.beam.z};
-    const Vec3<Real> nv = rotate_axis(v, p.sdet, pos.y / p.distance);
-    pos = rotate_axis(nv, p.fdet, pos.z / p.distance);
-  }
+  if (p.curved_detector) pos = curved_detector_position(pos, p.distance, p.beam, p.sdet, p.fdet);
   return pos;
 }
 

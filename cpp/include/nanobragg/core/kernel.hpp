@@ -36,12 +36,7 @@ template <typename Real>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> subpixel_position(const SimParams<Real>& p, int fpixel, int spixel, int subF,
                                                  int subS, Real Odet) {
   Vec3<Real> pos = flat_subpixel_position(p, fpixel, spixel, subF, subS, Odet);
-  if (p.curved_detector) {
-    // Same as nanoBragg.c: the lab y and z of the flat position are taken as arc lengths.
-    const Vec3<Real> v = {p.distance * p.beam.x, p.distance * p.beam.y, p.distance * p.beam.z};
-    const Vec3<Real> w = rotate_axis(v, p.sdet, pos.y / p.distance);
-    pos = rotate_axis(w, p.fdet, pos.z / p.distance);
-  }
+  if (p.curved_detector) pos = curved_detector_position(pos, p.distance, p.beam, p.sdet, p.fdet);
   return pos;
 }
 

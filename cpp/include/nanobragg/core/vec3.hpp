@@ -88,6 +88,18 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> rotate_axis(const Vec3<Real>& v, c
           axis.z * d + v.z * cosphi + (-axis.y * v.x + axis.x * v.y) * sinphi};
 }
 
+/// A flat detector position bent onto the sphere of radius distance about the sample, as
+/// nanoBragg.c's -curved_det (and nonBragg.c's) does it: the lab y and z of the flat position are
+/// taken as arc lengths about sdet and fdet from distance along the beam.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE Vec3<Real> curved_detector_position(const Vec3<Real>& pos, Real distance,
+                                                                       const Vec3<Real>& beam, const Vec3<Real>& sdet,
+                                                                       const Vec3<Real>& fdet) {
+  const Vec3<Real> v = {distance * beam.x, distance * beam.y, distance * beam.z};
+  const Vec3<Real> w = rotate_axis(v, sdet, pos.y / distance);
+  return rotate_axis(w, fdet, pos.z / distance);
+}
+
 /// v' = U v with U row-major (9 values). Ports nanoBragg.c rotate_umat().
 template <typename Real>
 NANOBRAGG_HD inline Vec3<Real> rotate_umat(const Vec3<Real>& v, const Real* u) {
