@@ -23,6 +23,9 @@ MULTIPLIERS = {"stol": 1e10, "4stol": 1e10 / 4, "Q": 1e10 / math.pi / 4}
 
 _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stol")
 
+#: Other names of shipped tables (the original README calls the helium table He.stol).
+ALIASES = {"He": "helium"}
+
 
 class TableMissing(InputError):
     """The table file cannot be read or holds no rows (the C's exit status 9)."""
@@ -37,8 +40,9 @@ def resolve_path(name: str) -> str:
     """An existing file wins (as in the C); otherwise a shipped table's name."""
     if os.path.exists(name):
         return name
-    if name in shipped_tables():
-        return os.path.join(_DATA, name + ".stol")
+    shipped = ALIASES.get(name, name)
+    if shipped in shipped_tables():
+        return os.path.join(_DATA, shipped + ".stol")
     return name
 
 
