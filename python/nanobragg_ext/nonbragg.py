@@ -402,8 +402,8 @@ def main(argv: List[str]) -> int:
 
     if argv[:1] in (["-h"], ["--help"]):
         print("\n".join([BANNER] + USAGE_LINES + ["nanobragg-ext adds: -stol NAME (a shipped table: water, air, ice, "
-                                                  "nanoice), -corrected, -threads N, -device cpu|cuda|auto, -pngfile FILE "
-                                                  "(README \"nonbragg\")"]))
+                                                  "nanoice, helium), -corrected, -threads N, -device cpu|cuda|auto, "
+                                                  "-pngfile FILE (README \"nonbragg\")"]))
         return 0
     try:
         return run(argv)
