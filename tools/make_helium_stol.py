@@ -19,7 +19,7 @@ Sources (the numbers are written below; the script reads nothing and needs no ne
   SIAM J. Numer. Anal. 17, 238); against the 54 further points of xraylib's finer grid in that
   range F differs by at most 0.07 %.
 
-Run from the repository root:  python tools/make_helium_stol.py  (rewrites the shipped file).
+Run:  python tools/make_helium_stol.py  (rewrites the shipped file).
 """
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ HUBBELL_S = (0.0, 0.0021, 0.005, 0.0088, 0.0141, 0.02059, 0.0299, 0.0519, 0.0805
 STEP = 0.005
 ROWS = 401
 
-OUTPUT = os.path.join("python", "nanobragg_ext", "data", "stol", "helium.stol")
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "python", "nanobragg_ext", "data",
+                      "stol", "helium.stol")
 
 
 def coherent_f(s: float) -> float:
@@ -97,7 +98,7 @@ def table_text() -> str:
 def main() -> int:
     with open(OUTPUT, "w", newline="\n") as f:
         f.write(table_text())
-    print(f"wrote {OUTPUT} ({ROWS} rows)")
+    print(f"wrote {os.path.normpath(OUTPUT)} ({ROWS} rows)")
     return 0
 
 
