@@ -5,6 +5,7 @@ import importlib.util
 import math
 from pathlib import Path
 
+import gemmi  # the [test] extra
 import numpy as np
 import pytest
 
@@ -32,7 +33,6 @@ def test_shipped_file_is_what_the_generator_writes():
 
 def test_generator_coefficients_are_international_tables_he():
     """A second copy of ITC Vol. C Table 6.1.1.4 (gemmi's it92) holds the same numbers."""
-    gemmi = pytest.importorskip("gemmi")
     it92 = gemmi.Element("He").it92
     g = generator()
     assert g.IT92_A == pytest.approx(tuple(it92.a), abs=1e-6)
@@ -59,7 +59,6 @@ def test_rows_match_the_published_form_and_incoherent_factors(s, f, S):
 @pytest.mark.parametrize("s, S", HUBBELL_S_BETWEEN)
 def test_interpolated_incoherent_part_matches_the_finer_tabulation(s, S):
     """Between the tabulated points the monotone cubic stays within 0.1 % of F."""
-    gemmi = pytest.importorskip("gemmi")
     f = gemmi.Element("He").it92.calculate_sf(stol2=s * s)
     assert generator().structure_factor(s) == pytest.approx(math.sqrt(f * f + S), rel=1e-3)
 
