@@ -119,7 +119,7 @@ class Background:
             return self._setups
         from . import nonbragg
 
-        return [s if r.wavelength_options else nonbragg.prepare(r, lambda w: None, spectrum)
+        return [s if followed_spectrum(r, spectrum) is None else nonbragg.prepare(r, lambda w: None, spectrum)
                 for r, s in zip(self._requests, self._setups)]
 
     def add_to(self, image, spectrum=None):

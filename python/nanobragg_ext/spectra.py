@@ -3,7 +3,9 @@
 Each gives a :class:`Spectrum`, a list of wavelengths with weights. The set-up samples it into
 sources as it samples ``-dispersion``: every kept divergence direction gets one source per
 wavelength, and each source's contribution is multiplied by its weight over the mean weight, so
-the total fluence is the one given (docs/spectra.md). Cheap to import: NumPy only for SASE.
+the total fluence is the one given (docs/spectra.md). A long spectrum file can be grouped into
+bins (:func:`rebin`); nonBragg backgrounds follow a spectrum through :func:`amorphous_sources`.
+Cheap to import: NumPy only for SASE.
 """
 from __future__ import annotations
 

@@ -74,6 +74,10 @@ def test_nexus_of_a_run_with_a_spectrum_records_its_lines_and_weights(tmp_path, 
     np.testing.assert_allclose(lam, [[1.0, 1.05]], rtol=1e-12)
     np.testing.assert_allclose(w, [[2 / 3, 1 / 3]], rtol=1e-15)
     assert float(np.sum(w * lam)) == pytest.approx(MEAN_A, rel=1e-12)
+    sim = api.Simulator(SimulationConfig.from_cli_args(BASE))
+    api.write_nexus(str(tmp_path / "api.h5"), sim.run(spectrum=spectra.two_colour(12398.42, 12398.42 / 1.05, 0.5)), sim)
+    with h5py.File(tmp_path / "api.h5", "r") as f:
+        np.testing.assert_allclose(f["entry/instrument/beam/incident_wavelength_weights"][()], w, rtol=1e-15)
     assert main(BASE + QUIET + ["-nonoise", "-nexus", "mono.h5"]) == 0
     with h5py.File(tmp_path / "mono.h5", "r") as f:
         assert f["entry/instrument/beam/incident_wavelength"][()] == 1.0
