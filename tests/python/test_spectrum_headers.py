@@ -100,3 +100,14 @@ def test_dataset_cbf_frames_give_each_sase_shots_mean(tmp_path):
         assert got == float("%.9g" % ds.frame_spectrum(i).mean_wavelength_A)
         means.append(got)
     assert means[0] != means[1]
+
+
+def test_written_geometries_give_the_spectrums_mean(tmp_path, monkeypatch):
+    import json
+
+    from nanobragg_ext.detector.crystfel_geom import HC_EV_A, read_geom
+
+    monkeypatch.chdir(tmp_path)
+    assert main(BASE + TWO + QUIET + ["-nonoise", "-write_geom", "d.geom", "-write_expt", "d.expt"]) == 0
+    assert read_geom("d.geom")[1]["photon_energy"] == pytest.approx(HC_EV_A / MEAN_A, rel=1e-9)
+    assert json.loads((tmp_path / "d.expt").read_text())["beam"][0]["wavelength"] == pytest.approx(MEAN_A, rel=1e-12)
