@@ -58,7 +58,7 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
         g = sim.prepared.geometry
         image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float32)
         api.render(sim, image, req.precision, req.threads)
-        spectrum = pipeline.spectrum_of(req, warn=lambda w: None)  # the file's note was given once
+        spectrum = pipeline.spectrum_of(req, warn=pipeline.no_note)
     for args in backgrounds:
         bg = parse_nonbragg_args(args)
         setup = nonbragg.prepare(bg, warn, followed_spectrum(bg, spectrum))

@@ -25,7 +25,8 @@ class NonBraggRequest:
 
     __slots__ = ("options", "amorphous", "stol", "stol_kind", "img", "ignore", "gain", "stolout", "sourcefile",
                  "floatfile", "intfile", "pgmfile", "noisefile", "write_noise", "intfile_scale", "pgm_scale", "adc",
-                 "seed", "printout", "printout_pixel", "progress", "threads", "corrected", "pngfile", "device", "wavelength_options")
+                 "seed", "printout", "printout_pixel", "progress", "threads", "corrected", "pngfile", "device",
+                 "wavelength_options")
 
     def __init__(self) -> None:
         self.options = _core.Options()

@@ -641,7 +641,8 @@ EXTRA_OPTIONS = [
     Option(("-spectrum",), sets=("beam.spectrum_file",), exact=True, extra=True, meta="file",
            doc="spectrum file: header 'energy_eV weight' or 'wavelength_A weight', one line per wavelength"),
     Option(("-spectrum_bins",), sets=("beam.spectrum_bins",), exact=True, extra=True, meta="N",
-           doc="group the -spectrum file's lines into N equal bins of its column, one wavelength each (default: every line)"),
+           doc="group the -spectrum file's lines into N equal bins of its column, one wavelength each "
+               "(default: every line)"),
     Option(("-sase_bandwidth",), sets=("beam.sase_bandwidth_percent",), exact=True, extra=True, meta="%",
            doc="seeded SASE-like spectrum around -lambda: Gaussian envelope of this FWHM with random spikes"),
     Option(("-sase_spike_width",), sets=("beam.sase_spike_width_percent",), exact=True, extra=True, meta="%",

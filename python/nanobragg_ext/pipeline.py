@@ -117,6 +117,10 @@ def spectrum_of(req: Request, sase_seed=None, warn=None):
     return spectra.from_request(req, sase_seed, warn)
 
 
+def no_note(line: str) -> None:
+    """The warn of spectrum_of for a spectrum read again: the run that read it first gave the note."""
+
+
 def spectrum_lines(spectrum) -> tuple:
     """(wavelengths in m, weights) of a spectrum for the native run object; empty lists for None."""
     return ([], []) if spectrum is None else (list(spectrum.wavelengths_m), list(spectrum.weights))

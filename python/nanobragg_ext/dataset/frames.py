@@ -63,9 +63,9 @@ class FrameRenderer:
         # Background stage adds them (one float32 image per material, in order).
         self._backgrounds = []
         if job.background is not None and job.config.beam.sase_bandwidth_percent is None:
-            from ..pipeline import spectrum_of
+            from ..pipeline import no_note, spectrum_of
 
-            self._backgrounds = job.background.material_images(spectrum_of(self._request, warn=_quiet))
+            self._backgrounds = job.background.material_images(spectrum_of(self._request, warn=no_note))
 
     def spectrum(self, spec: FrameSpec):
         """The frame's spectra.Spectrum (its own SASE seed), or None for the config's."""
@@ -113,10 +113,6 @@ class FrameRenderer:
     def frame(self, spec: FrameSpec) -> np.ndarray:
         image = self.photons(spec)
         return image if self.job.counts is None and self.job.response is None else self.counts(image, spec)
-
-
-def _quiet(line: str) -> None:
-    """Drops the note on a long spectrum file: the run's Simulator gave it."""
 
 
 def job_key(token: str) -> str:

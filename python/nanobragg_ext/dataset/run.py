@@ -152,10 +152,10 @@ class Dataset:
 
     def frame_spectrum(self, index: int):
         """Frame index's spectra.Spectrum (the config's, or its own SASE draw), None without one."""
-        from ..pipeline import spectrum_of
+        from ..pipeline import no_note, spectrum_of
 
         seed = None if self.config.beam.sase_bandwidth_percent is None else int(self.config.beam.sase_seed) + index
-        return spectrum_of(self._request, seed, warn=lambda line: None)  # the base Simulator gave the note
+        return spectrum_of(self._request, seed, warn=no_note)
 
     def frame_spectra(self) -> dict:
         """The file's per-frame spectra for the NXmx writer: wavelengths_A and weights, each of

@@ -65,11 +65,11 @@ def _describe(det, prepared, req) -> Tuple[bytes, bytes]:
     or with a spectrum from its weighted mean wavelength, as the image headers: docs/spectra.md)."""
     import json
 
-    from ..pipeline import spectrum_of
+    from ..pipeline import no_note, spectrum_of
     from .crystfel_geom import HC_EV_A, geom_text
     from .dials_expt import expt_document
 
-    spectrum = spectrum_of(req, warn=lambda line: None)  # the run itself gives the long-file note
+    spectrum = spectrum_of(req, warn=no_note)
     lam = prepared.options.lambda0 if spectrum is None else spectrum.mean_wavelength_A * 1e-10
     return (geom_text(det, HC_EV_A / (lam * 1e10)).encode(),
             (json.dumps(expt_document(det, lam * 1e10), indent=1) + "\n").encode())

@@ -39,8 +39,8 @@ class Setup:
 
         g, o = prepared.geometry, prepared.options
         det = Detector.from_prepared(prepared) if detector is None else detector
-        return cls(det, float(header_wavelength_m(prepared)) * 1e10, tuple(g["polar"]), float(o.polarization), tuple(g["spindle"]),
-                   float(o.exposure), float(prepared.flux))
+        return cls(det, float(header_wavelength_m(prepared)) * 1e10, tuple(g["polar"]), float(o.polarization),
+                   tuple(g["spindle"]), float(o.exposure), float(prepared.flux))
 
     @property
     def mcstas(self) -> np.ndarray:
