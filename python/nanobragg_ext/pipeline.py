@@ -73,13 +73,14 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
     console prints.
     """
     messages = [] if messages is None else messages
-    table, sources = read_inputs(req, messages, table, write_dump)
-    return build_simulator(req, table, sources, axes)
+    table, sources, spectrum = read_inputs(req, messages, table, write_dump)
+    return build_simulator(req, table, sources, spectrum, axes)
 
 
 def read_inputs(req: Request, messages: list, table=None, write_dump: bool = True):
     """The first half of load_request: every input file read and checked, nothing built; returns
-    (table, sources) for build_simulator, sources being the -sourcefile columns (xyz, weight, lambda)."""
+    (table, sources, spectrum) for build_simulator, sources being the -sourcefile columns (xyz,
+    weight, lambda) and spectrum the spectra.Spectrum of the run (None without one)."""
     check_usage(req, table)
     opt = req.options
     if req.mat is not None:
@@ -94,13 +95,13 @@ def read_inputs(req: Request, messages: list, table=None, write_dump: bool = Tru
         if not _has_text_rows(nbio._read_bytes(req.stol, "S(Q)")):  # read and unused, as in the C
             raise nbio.InputError(f"S(Q) file '{req.stol}': no data in input file")
         messages.append(f"reading {req.stol}")
-    return table, sources
+    return table, sources, spectrum_of(req)
 
 
-def build_simulator(req: Request, table, sources, axes=None) -> "_core.Simulator":
+def build_simulator(req: Request, table, sources, spectrum, axes=None) -> "_core.Simulator":
     """The second half of load_request: the native run object (set-up, sources, tables) and its mask."""
     xyz, weight, lam = sources
-    sim = _core.Simulator(req.options, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum_of(req)))
+    sim = _core.Simulator(req.options, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum))
     if req.mask_image is not None:
         sim.set_mask(mask_pixels(req, sim.prepared))
     return sim

@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from nanobragg_ext import api, spectra
+from nanobragg_ext import api, pipeline, preflight, spectra
 from nanobragg_ext.cli import main
 from nanobragg_ext.config import BeamConfig, SimulationConfig
 from nanobragg_ext.io import InputError
+from nanobragg_ext.options import parse_args
 
 BASE = ("-cell 50 60 70 90 90 90 -default_F 100 -N 4 -detpixels 40 -pixel 0.3 -distance 60 -lambda 1.0 "
         "-misset 10 20 30 -oversample 2").split()
@@ -131,3 +132,16 @@ def test_the_bin_count_is_a_typed_field_that_round_trips(tmp_path):
     for bad in (0, -1, 2.5, 10**6):
         with pytest.raises(ValueError, match="spectrum_bins"):
             BeamConfig(spectrum_bins=bad)
+
+
+def test_the_long_run_estimate_counts_the_spectrum_lines(tmp_path):
+    # The note on a long run comes before the set-up: its source count is the lines (or bins) in
+    # every direction of the divergence grid, as the set-up then builds them.
+    path, _, _ = measured_spectrum(tmp_path / "s.txt", 2000)
+    grid = ["-spectrum", path, "-divergence", "0.4", "-divsteps", "3", "-square_div"]
+    for extra, lines in (([], 2000), (["-spectrum_bins", "50"], 50)):
+        req = parse_args(BASE + grid + extra)
+        plan = preflight.check(req)
+        table, sources, spectrum = pipeline.read_inputs(req, [])
+        assert preflight.planned_sources(plan, sources[2], len(spectrum)) == 9 * lines
+        assert len(pipeline.build_simulator(req, table, sources, spectrum).prepared.source_wavelengths) == 9 * lines
