@@ -77,6 +77,7 @@ py::dict record_dict(const SetupRecord& r) {
   py::dict d;
   d["divergence"] = as_rows(r.divergence, 2);
   d["dispersion_lambdas"] = r.dispersion_lambdas;
+  d["spectrum_mean_lambda"] = r.spectrum_mean_lambda;
   d["auto_interpolation"] = r.auto_interpolation;
   d["auto_oversample"] = r.auto_oversample;
   d["xtal_max"] = r.xtal_max;

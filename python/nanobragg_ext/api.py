@@ -472,15 +472,19 @@ def write_nexus(path: str, images, simulator: Simulator, *, detector=None, phi_s
     ``detector.panels.Detector``) one (panels, slow, fast) stack or (frames, panels, slow, fast).
     phi_start_deg, osc_deg: per frame (or one value for all); None: the run that rendered a single
     image (:meth:`Simulator.rotation_of`). wavelengths_A/weights: per-frame wavelengths (frames,) or
-    spectra (frames, k) with weights (``incident_wavelength_weights``). See docs/files.md.
+    spectra (frames, k) with weights (``incident_wavelength_weights``); None: the simulator's
+    spectrum for every frame when it has one, else its wavelength. See docs/files.md.
     """
     from .formats.nxmx import write_nexus as _write_nexus
-    from .formats.setup import Setup
+    from .formats.setup import Setup, run_spectrum
 
     setup = Setup.of_run(simulator.prepared, detector)
     frames = np.asarray(images, dtype=np.float32)
     single = frames.ndim == (2 if detector is None else 3)
     n = 1 if single else frames.shape[0]
+    spectrum = run_spectrum(simulator.prepared)
+    if wavelengths_A is None and spectrum is not None:
+        wavelengths_A, weights = np.tile(spectrum[0], (n, 1)), np.tile(spectrum[1], (n, 1))
     phi, osc = simulator.rotation_of(images)  # the config's for a stack of frames
     starts = np.broadcast_to(np.asarray(phi if phi_start_deg is None else phi_start_deg, dtype=np.float64), (n,))
     widths = np.broadcast_to(np.asarray(osc if osc_deg is None else osc_deg, dtype=np.float64), (n,))

@@ -56,31 +56,45 @@ class Material:
                 f"molecular_weight={self.molecular_weight})")
 
 
+def followed_spectrum(request, spectrum):
+    """The spectrum a material's nonBragg beam follows (a NonBraggRequest's): none when its options
+    give a wavelength, else spectrum (the Bragg run's, None without one)."""
+    return None if request.wavelength_options else spectrum
+
+
 class Background:
     """The scattering of one or more materials for a detector and beam given as nonBragg options
     (everything but the table and sample options). corrected: nanobragg-ext's corrected table
     reading (comment lines skipped, strictly increasing tables, order-independent look-up).
-    backend: "cpu", "cuda" (the same image on a GPU; RuntimeError saying why without one) or "auto"."""
+    backend: "cpu", "cuda" (the same image on a GPU; RuntimeError saying why without one) or "auto".
+
+    spectrum: a spectra.Spectrum (the Bragg run's) that the materials' beams follow: each material
+    whose options give no wavelength (-lambda, -wave, -energy, -dispersion, -dispsteps,
+    -sourcefile) gets, in every divergence direction of its own options, one source per line,
+    weighted and normalised as the Bragg image (docs/spectra.md). None: nonBragg's own beam.
+    :meth:`add_to`, :meth:`render` and :meth:`material_images` take another spectrum per call
+    (a dataset's per-frame SASE shot)."""
 
     def __init__(self, args: Sequence[str], materials: Sequence[Material], corrected: bool = False,
-                 threads: int = 0, backend: str = "cpu"):
+                 threads: int = 0, backend: str = "cpu", spectrum=None):
         if not materials:
             raise OptionError("Background needs at least one Material")
         self.materials = list(materials)
         self._prepare([list(args) + m.args() + (["-corrected"] if corrected else []) for m in self.materials],
-                      threads, backend)
+                      threads, backend, spectrum)
 
     @classmethod
-    def from_groups(cls, groups: Sequence[Sequence[str]], threads: int = 0, backend: str = "cpu") -> "Background":
+    def from_groups(cls, groups: Sequence[Sequence[str]], threads: int = 0, backend: str = "cpu",
+                    spectrum=None) -> "Background":
         """One material per group of complete nonBragg options (``compose``'s -background groups)."""
         if not groups:
             raise OptionError("Background needs at least one group of nonBragg options")
         self = cls.__new__(cls)
         self.materials = []
-        self._prepare([list(g) for g in groups], threads, backend)
+        self._prepare([list(g) for g in groups], threads, backend, spectrum)
         return self
 
-    def _prepare(self, groups: List[List[str]], threads: int, backend: str) -> None:
+    def _prepare(self, groups: List[List[str]], threads: int, backend: str, spectrum) -> None:
         from . import nonbragg
         from .nonbragg_options import parse_nonbragg_args
 
@@ -88,37 +102,52 @@ class Background:
         self.groups = groups
         self.threads = threads
         self.backend = backend  # "cpu", "cuda" or "auto" (nonbragg.render)
+        #: The spectrum the materials without a wavelength of their own follow (None: their own beam).
+        self.spectrum = spectrum
         self.warnings: List[str] = []
-        self._setups = [nonbragg.prepare(parse_nonbragg_args(g), self.warnings.append) for g in groups]
+        self._requests = [parse_nonbragg_args(g) for g in groups]
+        self._setups = [nonbragg.prepare(r, self.warnings.append, followed_spectrum(r, spectrum))
+                        for r in self._requests]
         shapes = {tuple(s.shape) for s in self._setups}
         if len(shapes) > 1:
             raise OptionError("Background: the materials' detectors differ in size")
         self.shape = shapes.pop()
 
-    def add_to(self, image):
+    def _setups_for(self, spectrum):
+        """The materials' native set-ups for spectrum (None: the Background's own)."""
+        if spectrum is None or spectrum == self.spectrum:
+            return self._setups
+        from . import nonbragg
+
+        return [s if followed_spectrum(r, spectrum) is None else nonbragg.prepare(r, lambda w: None, spectrum)
+                for r, s in zip(self._requests, self._setups)]
+
+    def add_to(self, image, spectrum=None):
         """Add every material's photons/pixel to image (float32, C-contiguous, shape (slow, fast))
-        in place, each as a float32 image added to it; returns image."""
+        in place, each as a float32 image added to it; returns image. spectrum: the one the
+        materials follow in this call (None: the Background's own)."""
         from .nonbragg import render
 
-        for s in self._setups:
+        for s in self._setups_for(spectrum):
             render(s, image, self.threads, True, False, self.backend)
         return image
 
-    def render(self):
+    def render(self, spectrum=None):
         """The background alone, as a new float32 (slow, fast) array."""
         import numpy as np
 
-        return self.add_to(np.zeros(self.shape, dtype=np.float32))
+        return self.add_to(np.zeros(self.shape, dtype=np.float32), spectrum)
 
-    def material_images(self):
+    def material_images(self, spectrum=None):
         """Each material's photons/pixel alone (float32 (slow, fast) arrays, in order): adding them
-        to an image one after the other is :meth:`add_to` (a dataset renders them once)."""
+        to an image one after the other is :meth:`add_to` (a dataset renders them once, or once
+        per frame when its frames have their own SASE spectra)."""
         import numpy as np
 
         from .nonbragg import render
 
         out = []
-        for s in self._setups:
+        for s in self._setups_for(spectrum):
             image = np.zeros(self.shape, dtype=np.float32)
             render(s, image, self.threads, False, False, self.backend)
             out.append(image)
@@ -126,4 +155,4 @@ class Background:
 
     def __reduce__(self):
         # The native set-ups are rebuilt from the options (a dataset sends the stage to its workers).
-        return (Background.from_groups, (self.groups, self.threads, self.backend))
+        return (Background.from_groups, (self.groups, self.threads, self.backend, self.spectrum))

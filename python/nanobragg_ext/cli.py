@@ -98,15 +98,15 @@ def run(argv: List[str], out=None) -> int:
     check_request(req)  # a missing optional package stops the run before anything is written
     plan = preflight.check(req)  # output folders and geometry, before anything is read or written
     messages: list = []
-    table, sources = pipeline.read_inputs(req, messages)
+    table, sources, spectrum = pipeline.read_inputs(req, messages)
     if plan is not None:  # before the set-up, which itself takes long with huge step counts
-        n_sources = preflight.planned_sources(plan, sources[2])
+        n_sources = preflight.planned_sources(plan, sources[2], 0 if spectrum is None else len(spectrum))
         preflight.check_tables(plan, n_sources)
         pipeline.check_memory(plan)
         note = preflight.long_run_note(plan, req, n_sources)
         if note:
             print(note, file=sys.stderr)
-    sim = pipeline.build_simulator(req, table, sources)
+    sim = pipeline.build_simulator(req, table, sources, spectrum)
     prepared = sim.prepared
     pipeline.check_memory(prepared)
     s = prepared.sampling

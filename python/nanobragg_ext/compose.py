@@ -5,7 +5,8 @@ one run, without intermediate files:
                           -noisify <noisify options>
 
 The Bragg image (nanoBragg's options; none for a background-only image) gets each background
-(nonBragg's options, one material each, same detector size) added to it as a float image, then
+(nonBragg's options, one material each, same detector size) added to it as a float image (a
+group that gives no wavelength follows the Bragg run's spectrum, when it has one), then
 the -noisify group's options turn it into noisify's output files (its -floatfile names the
 composed photons/pixel image, written when given). The files equal those of the three programs
 run in sequence with the background float images summed into the Bragg one.
@@ -46,19 +47,21 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
     import numpy as np
 
     from . import api, nonbragg, pipeline
+    from .background import followed_spectrum
     from .nonbragg_options import parse_nonbragg_args
     from .options import parse_args
 
-    image = None
+    image = spectrum = None
     if bragg:
         req = parse_args(bragg)
         sim = pipeline.load_request(req, [])
         g = sim.prepared.geometry
         image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float32)
         api.render(sim, image, req.precision, req.threads)
+        spectrum = pipeline.spectrum_of(req, warn=pipeline.no_note)
     for args in backgrounds:
         bg = parse_nonbragg_args(args)
-        setup = nonbragg.prepare(bg, warn)
+        setup = nonbragg.prepare(bg, warn, followed_spectrum(bg, spectrum))
         if image is None:
             image = np.zeros(tuple(setup.shape), dtype=np.float32)
         if tuple(setup.shape) != image.shape:

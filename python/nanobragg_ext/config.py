@@ -608,6 +608,9 @@ class BeamConfig:
     spectrum_file : str or None
         Spectrum file (``-spectrum``): header ``energy_eV weight`` or ``wavelength_A weight``, then
         one line per wavelength (docs/spectra.md).
+    spectrum_bins : int or None
+        Group the spectrum file's lines into this many equal bins of its column (``-spectrum_bins``),
+        each a wavelength at the bin's weighted mean with its total weight; None: every line.
     sase_bandwidth_percent : float or None
         Seeded SASE-like spectrum around the wavelength (``-sase_bandwidth``): FWHM of the envelope,
         percent of the energy.
@@ -639,6 +642,7 @@ class BeamConfig:
     polar_vector: Vec3 = (0.0, 0.0, 1.0)
     use_source_weights: bool = False
     spectrum_file: Optional[str] = None
+    spectrum_bins: Optional[int] = None
     sase_bandwidth_percent: Optional[float] = None
     sase_spike_width_percent: Optional[float] = None
     sase_samples: int = 100

@@ -79,7 +79,11 @@ def summary_lines(prepared, req, messages: List[str]) -> List[str]:
     out.append("  created a total of %d mosaic domains" % s["mosaic_domains"])
     out.append("  %d initialized hkls (all others =%g)" % (prepared.hkls, o.default_F))
     out.append("  %s xtal: %.0fx%.0fx%.0f cells" % (_SHAPES[int(o.shape)], Na, Nb, Nc))
-    out.append("  wave=%g meters +/- %g%% in %d steps" % (o.lambda0, s["dispersion"] * 100, s["dispsteps"]))
+    if rec["spectrum_mean_lambda"] > 0:  # the wavelength the headers give (pipeline.header_wavelength_m)
+        out.append("  wave=%g meters: the weighted mean of a spectrum of %d wavelengths (-lambda %g meters)"
+                   % (rec["spectrum_mean_lambda"], s["dispsteps"], o.lambda0))
+    else:
+        out.append("  wave=%g meters +/- %g%% in %d steps" % (o.lambda0, s["dispersion"] * 100, s["dispsteps"]))
     out.append("  polarization effect disabled" if o.nopolar else "  Kahn polarization factor: %f" % o.polarization)
     if o.curved_detector:
         out.append("  curved detector: all pixels same distance from origin")

@@ -75,16 +75,23 @@ def read_sources(path: str):
     return [v for row in zip(x, y, z) for v in row], list(w), list(lam)
 
 
-def prepare(req, warn):
-    """Read the table and sources and set the run up; warn(line) receives the quirk warnings."""
+def prepare(req, warn, spectrum=None):
+    """Read the table and sources and set the run up; warn(line) receives the quirk warnings.
+    spectrum (a spectra.Spectrum; compose and datasets: the Bragg run's) replaces the wavelengths:
+    every divergence direction gets its lines, weighted as the Bragg image weights them."""
     from . import _core, stol_tables
 
     table = stol_tables.load(req.stol, req.corrected, "-" + req.stol_kind)
     for w in table.warnings:
         warn(w)
     xyz, weight, lam = read_sources(req.sourcefile) if req.sourcefile else ([], [], [])
-    return _core.prepare_amorphous(req.options, req.amorphous, table.stol, table.F,
-                                   stol_tables.MULTIPLIERS[req.stol_kind], xyz, weight, lam)
+    args = (req.options, req.amorphous, table.stol, table.F, stol_tables.MULTIPLIERS[req.stol_kind])
+    setup = _core.prepare_amorphous(*args, xyz, weight, lam)
+    if spectrum is None:
+        return setup
+    from .spectra import amorphous_sources
+
+    return _core.prepare_amorphous(*args, *amorphous_sources(setup.summary, spectrum))
 
 
 def render(setup, image, threads: int = 0, add: bool = False, record_last: bool = False, backend: str = "cpu"):

@@ -25,7 +25,8 @@ class NonBraggRequest:
 
     __slots__ = ("options", "amorphous", "stol", "stol_kind", "img", "ignore", "gain", "stolout", "sourcefile",
                  "floatfile", "intfile", "pgmfile", "noisefile", "write_noise", "intfile_scale", "pgm_scale", "adc",
-                 "seed", "printout", "printout_pixel", "progress", "threads", "corrected", "pngfile", "device")
+                 "seed", "printout", "printout_pixel", "progress", "threads", "corrected", "pngfile", "device",
+                 "wavelength_options")
 
     def __init__(self) -> None:
         self.options = _core.Options()
@@ -54,6 +55,9 @@ class NonBraggRequest:
         self.corrected = False
         self.pngfile: Optional[str] = None
         self.device = "cpu"
+        # The options given that set the beam's wavelengths: a background group without any
+        # follows the Bragg run's spectrum (compose, datasets; docs/spectra.md).
+        self.wavelength_options: List[str] = []
 
 
 def _sample(axes: str):
@@ -207,6 +211,7 @@ EXTRA_HANDLERS: List[_Handler] = [
 ]
 
 KNOWN_SPELLINGS = sorted({n for h in HANDLERS + EXTRA_HANDLERS for n in h.names})
+WAVELENGTH_HANDLERS = ("-lambda", "-energy", "-dispersion", "-dispsteps", "-sourcefile")  # first names
 
 
 def parse_nonbragg_args(argv: List[str]) -> NonBraggRequest:
@@ -233,6 +238,8 @@ def parse_nonbragg_args(argv: List[str]) -> NonBraggRequest:
             if i + count >= len(args) and count > 0:
                 raise OptionError(f"option {tok} needs {count} value{'s' if count > 1 else ''}")
             h.action(req, args[i + 1:i + 1 + count], tok)
+            if h.names[0] in WAVELENGTH_HANDLERS:
+                req.wavelength_options.append(tok)
             for j in range(i + 1, i + 1 + count):
                 consumed[j] = True
             fired = True

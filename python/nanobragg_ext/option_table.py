@@ -230,6 +230,9 @@ FIELDS = [
           help="honour the -sourcefile weights: each source counts weight / mean weight (the C ignores them, Q17)"),
     Field("beam", "spectrum_file", "text", "req.spectrum_file", flag="-spectrum",
           help="spectrum: a header 'energy_eV weight' or 'wavelength_A weight', then one line per wavelength"),
+    Field("beam", "spectrum_bins", "int", "req.spectrum_bins", unset=0, range=Range(1, 100000, integer=True),
+          flag="-spectrum_bins", help="group the -spectrum file's lines into this many equal bins of its column "
+          "(energy or wavelength), each one wavelength at the bin's weighted mean with its total weight"),
     Field("beam", "sase_bandwidth_percent", "real", "req.sase_bandwidth", unset=0.0, range=Range(0, 50, lo_open=True),
           flag="-sase_bandwidth", help="SASE-like spectrum: FWHM of its Gaussian envelope, percent of the -lambda energy"),
     Field("beam", "sase_spike_width_percent", "real", "req.sase_spike_width", unset=0.0, range=Range(0, 50, lo_open=True),
@@ -637,6 +640,9 @@ EXTRA_OPTIONS = [
            doc="honour -sourcefile weights (weight / mean weight per source; off: ignored, as in the C, Q17)"),
     Option(("-spectrum",), sets=("beam.spectrum_file",), exact=True, extra=True, meta="file",
            doc="spectrum file: header 'energy_eV weight' or 'wavelength_A weight', one line per wavelength"),
+    Option(("-spectrum_bins",), sets=("beam.spectrum_bins",), exact=True, extra=True, meta="N",
+           doc="group the -spectrum file's lines into N equal bins of its column, one wavelength each "
+               "(default: every line)"),
     Option(("-sase_bandwidth",), sets=("beam.sase_bandwidth_percent",), exact=True, extra=True, meta="%",
            doc="seeded SASE-like spectrum around -lambda: Gaussian envelope of this FWHM with random spikes"),
     Option(("-sase_spike_width",), sets=("beam.sase_spike_width_percent",), exact=True, extra=True, meta="%",

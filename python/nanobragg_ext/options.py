@@ -36,7 +36,7 @@ class Request:
                  "intfile", "pgmfile", "noisefile", "write_pgm", "write_noise", "intfile_scale", "pgm_scale", "adc",
                  "seed", "printout", "printout_pixel", "progress", "coherent", "precision", "device", "threads",
                  "pngfile", "mask_image", "mtz_column", "nexusfile", "crystfel_file", "smv_header", "spectrum_file",
-                 "sase_bandwidth", "sase_spike_width", "sase_samples", "sase_seed", "two_colour")
+                 "spectrum_bins", "sase_bandwidth", "sase_spike_width", "sase_samples", "sase_seed", "two_colour")
 
     def __init__(self, options: Optional["_core.Options"] = None) -> None:
         self.options = _core.Options() if options is None else options
@@ -73,6 +73,7 @@ class Request:
         self.smv_header = "nanobragg"  # -smv_header: the C's header, or "dials" (formats/smv_header.py)
         # Spectra (spectra.py): at most one of a file, a SASE bandwidth (> 0) or two colours.
         self.spectrum_file: Optional[str] = None
+        self.spectrum_bins = 0  # 0: every line of the file is a wavelength
         self.sase_bandwidth = 0.0  # percent; 0: no SASE spectrum
         self.sase_spike_width = 0.0  # percent; 0: bandwidth / 10
         self.sase_samples = FIELD["beam.sase_samples"].default

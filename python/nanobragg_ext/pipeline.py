@@ -73,13 +73,14 @@ def load_request(req: Request, messages: Optional[list] = None, table=None, writ
     console prints.
     """
     messages = [] if messages is None else messages
-    table, sources = read_inputs(req, messages, table, write_dump)
-    return build_simulator(req, table, sources, axes)
+    table, sources, spectrum = read_inputs(req, messages, table, write_dump)
+    return build_simulator(req, table, sources, spectrum, axes)
 
 
 def read_inputs(req: Request, messages: list, table=None, write_dump: bool = True):
     """The first half of load_request: every input file read and checked, nothing built; returns
-    (table, sources) for build_simulator, sources being the -sourcefile columns (xyz, weight, lambda)."""
+    (table, sources, spectrum) for build_simulator, sources being the -sourcefile columns (xyz,
+    weight, lambda) and spectrum the spectra.Spectrum of the run (None without one)."""
     check_usage(req, table)
     opt = req.options
     if req.mat is not None:
@@ -94,26 +95,31 @@ def read_inputs(req: Request, messages: list, table=None, write_dump: bool = Tru
         if not _has_text_rows(nbio._read_bytes(req.stol, "S(Q)")):  # read and unused, as in the C
             raise nbio.InputError(f"S(Q) file '{req.stol}': no data in input file")
         messages.append(f"reading {req.stol}")
-    return table, sources
+    return table, sources, spectrum_of(req)
 
 
-def build_simulator(req: Request, table, sources, axes=None) -> "_core.Simulator":
+def build_simulator(req: Request, table, sources, spectrum, axes=None) -> "_core.Simulator":
     """The second half of load_request: the native run object (set-up, sources, tables) and its mask."""
     xyz, weight, lam = sources
-    sim = _core.Simulator(req.options, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum_of(req)))
+    sim = _core.Simulator(req.options, table, xyz, lam, weight, None, axes, *spectrum_lines(spectrum))
     if req.mask_image is not None:
         sim.set_mask(mask_pixels(req, sim.prepared))
     return sim
 
 
-def spectrum_of(req: Request, sase_seed=None):
+def spectrum_of(req: Request, sase_seed=None, warn=None):
     """The spectra.Spectrum of a -spectrum, -sase_bandwidth or -two_colour run (None without one);
-    sase_seed replaces -sase_seed (a dataset's frame)."""
-    if req.spectrum_file is None and not req.sase_bandwidth > 0 and req.two_colour is None:
+    sase_seed replaces -sase_seed (a dataset's frame); warn(line): the note on a long spectrum
+    file (None: stderr)."""
+    if req.spectrum_file is None and not req.sase_bandwidth > 0 and req.two_colour is None and not req.spectrum_bins:
         return None  # spectra.py (and NumPy for SASE) is not imported on a plain run
     from . import spectra
 
-    return spectra.from_request(req, sase_seed)
+    return spectra.from_request(req, sase_seed, warn)
+
+
+def no_note(line: str) -> None:
+    """The warn of spectrum_of for a spectrum read again: the run that read it first gave the note."""
 
 
 def spectrum_lines(spectrum) -> tuple:
@@ -164,17 +170,24 @@ def mask_pixels(req: Request, prepared) -> bytes:
     return m.pixels
 
 
+def header_wavelength_m(prepared) -> float:
+    """The wavelength a run's files and console report (m): -lambda, or with a spectrum (-spectrum,
+    -sase_bandwidth, -two_colour, Simulator.run(spectrum=...)) its weighted mean wavelength,
+    sum(w lambda) / sum(w) (docs/spectra.md)."""
+    mean = prepared.record["spectrum_mean_lambda"]
+    return mean if mean > 0 else prepared.options.lambda0
+
+
 def header_values(prepared) -> dict:
     """The SMV header fields of a prepared run (mm, Angstrom and degrees as the C prints them)."""
     from .options import RTD
 
     g = prepared.geometry
     s = prepared.sampling
-    o = prepared.options
     px = g["pixel_size"]
     return {
         "SIZE1": g["fpixels"], "SIZE2": g["spixels"], "PIXEL_SIZE": px * 1000.0,
-        "DISTANCE": g["distance"] * 1000.0, "WAVELENGTH": o.lambda0 * 1e10,
+        "DISTANCE": g["distance"] * 1000.0, "WAVELENGTH": header_wavelength_m(prepared) * 1e10,
         "BEAM_CENTER_X": g["Xbeam"] * 1000.0, "BEAM_CENTER_Y": g["Ybeam"] * 1000,
         "ADXV_CENTER_X": g["Fbeam"] * 1000.0, "ADXV_CENTER_Y": (g["detsize_s"] - g["Sbeam"]) * 1000,
         "MOSFLM_CENTER_X": (g["Sbeam"] - 0.5 * px) * 1000.0, "MOSFLM_CENTER_Y": (g["Fbeam"] - 0.5 * px) * 1000,

@@ -137,17 +137,17 @@ def check_wavelengths(plan) -> None:
                               f"({s['dispersion'] * 100:g}% of {lambda0:g} A); each {reason} (A)")
 
 
-def planned_sources(plan, file_wavelengths) -> int:
+def planned_sources(plan, file_wavelengths, spectrum_lines: int = 0) -> int:
     """How many sources the run will have: the source file's rows (file_wavelengths, as read), or
     the divergence grid (about pi/4 of it when trimmed to an ellipse) times the wavelengths across
-    the dispersion."""
+    the dispersion, or times the spectrum's lines (spectrum_lines > 0)."""
     if file_wavelengths:
         return len(file_wavelengths)
     s = plan.sampling
     grid = s["hdivsteps"] * s["vdivsteps"]
     if plan.options.round_div and s["hdivrange"] > 0 and s["vdivrange"] > 0:
         grid = max(1, round(grid * math.pi / 4))
-    return grid * s["dispsteps"]
+    return grid * (spectrum_lines or s["dispsteps"])
 
 
 def check_tables(plan, sources: int) -> None:

@@ -3,7 +3,9 @@
 Each gives a :class:`Spectrum`, a list of wavelengths with weights. The set-up samples it into
 sources as it samples ``-dispersion``: every kept divergence direction gets one source per
 wavelength, and each source's contribution is multiplied by its weight over the mean weight, so
-the total fluence is the one given (docs/spectra.md). Cheap to import: NumPy only for SASE.
+the total fluence is the one given (docs/spectra.md). A long spectrum file can be grouped into
+bins (:func:`rebin`); nonBragg backgrounds follow a spectrum through :func:`amorphous_sources`.
+Cheap to import: NumPy only for SASE.
 """
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from .io import InputError
 
 HC_EV_A = 12398.42  # eV * Angstrom, the constant of nanoBragg's -energy
 SPECTRUM_COLUMNS = {"energy_eV": "energy", "wavelength_A": "wavelength"}
+# A file of more lines than this gets a note: each line is a source per divergence direction,
+# so it costs a render pass per pixel; -spectrum_bins groups them.
+MANY_LINES = 256
+SUGGESTED_BINS = 100  # the SASE default (-sase_samples)
 # Envelope sampled over +-1.5 FWHM (+-3.5 sigma): the weight left outside is 4e-4.
 SASE_SPAN_FWHM = 3.0
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
@@ -53,6 +59,11 @@ class Spectrum:
         return tuple(HC_EV_A / (x * 1e10) for x in self.wavelengths_m)
 
     @property
+    def mean_wavelength_A(self) -> float:
+        """The weighted mean wavelength, sum(w lambda) / sum(w): what the files' headers give."""
+        return math.fsum(w * x for w, x in zip(self.weights, self.wavelengths_m)) * 1e10
+
+    @property
     def mean_energy_eV(self) -> float:
         return math.fsum(w * e for w, e in zip(self.weights, self.energies_eV))
 
@@ -75,18 +86,42 @@ def _check_wavelength(angstrom: float, where: str) -> None:
         raise InputError(f"{where}: the wavelength {angstrom:g} A {reason}")
 
 
-def read_spectrum_file(path: str) -> Spectrum:
+def rebin(values, wavelengths_m, weights, bins: int):
+    """(wavelengths, weights) of lines grouped into at most bins equal bins of values.
+
+    values: the file's column (energy or wavelength) of each line, which the bins divide evenly
+    from its smallest to its largest value. Each bin that holds lines becomes one line at their
+    weight-weighted mean wavelength carrying their total weight, so the total weight and the
+    weighted mean wavelength of the spectrum are kept. bins >= the number of lines: unchanged.
+    """
+    if bins >= len(values):
+        return list(wavelengths_m), list(weights)
+    lo, hi = min(values), max(values)
+    width = (hi - lo) / bins
+    total_w = [0.0] * bins
+    total_wl = [0.0] * bins
+    for x, lam, w in zip(values, wavelengths_m, weights):
+        k = min(int((x - lo) / width), bins - 1) if width > 0 else 0
+        total_w[k] += w
+        total_wl[k] += w * lam
+    kept = [k for k in range(bins) if total_w[k] > 0]
+    return [total_wl[k] / total_w[k] for k in kept], [total_w[k] for k in kept]
+
+
+def read_spectrum_file(path: str, bins: int = 0, warn=None) -> Spectrum:
     """A spectrum file: a header line naming the columns, then one line per wavelength.
 
     The header is ``energy_eV weight`` or ``wavelength_A weight`` (the unit is the header's, never
     guessed from the numbers); columns are separated by white space or commas; blank lines and
     lines starting with ``#`` are skipped. Energies, wavelengths and weights must be positive.
+    bins > 0: the lines grouped into at most bins equal bins of the file's column (:func:`rebin`).
+    warn(line): told when a file of more than MANY_LINES lines is used without bins (None: stderr).
     """
     from .io import _read_bytes
 
     text = _read_bytes(path, "spectrum").decode("latin-1")
     unit = None
-    lam, weight = [], []
+    column, lam, weight = [], [], []
     for lineno, line in enumerate(text.splitlines(), 1):
         fields = line.replace(",", " ").split()
         if not fields or fields[0].startswith("#"):
@@ -111,11 +146,24 @@ def read_spectrum_file(path: str) -> Spectrum:
             raise InputError(f"{where}: the weight must be positive, got {fields[1]}")
         angstrom = HC_EV_A / x if unit == "energy" else x
         _check_wavelength(angstrom, where)
+        column.append(x)
         lam.append(_wavelength_m(angstrom))
         weight.append(w)
     if not lam:
         raise InputError(f"spectrum file '{path}': no spectrum lines" + ("" if unit else " (and no header)"))
+    if bins > 0:
+        lam, weight = rebin(column, lam, weight, bins)
+    elif len(lam) > MANY_LINES:
+        (warn or _warn)(f"spectrum file '{path}': its {len(lam)} lines are {len(lam)} sources per divergence "
+                        f"direction, each a render pass; -spectrum_bins {SUGGESTED_BINS} groups them into "
+                        f"{SUGGESTED_BINS} (same weighted mean wavelength and total weight)")
     return Spectrum(lam, weight)
+
+
+def _warn(line: str) -> None:
+    import sys
+
+    print(f"nanobragg-ext: warning: {line}", file=sys.stderr)
 
 
 def two_colour(energy1_eV: float, energy2_eV: float, weight2: float) -> Spectrum:
@@ -176,12 +224,42 @@ def sase(center_eV: float, bandwidth_percent: float, spike_width_percent=None, s
     return Spectrum([_wavelength_m(HC_EV_A / e) for e in energies], np.maximum(weights, 1e-300))
 
 
-def from_request(req, sase_seed=None):
+def kernel_weights(spectrum: Spectrum) -> list:
+    """Each line's weight over the mean weight, as the Bragg renderer counts its sources (exactly 1
+    for all when the weights are equal)."""
+    w = spectrum.weights
+    if all(x == w[0] for x in w):
+        return [1.0] * len(w)
+    return [x * len(w) for x in w]
+
+
+def amorphous_sources(summary: dict, spectrum: Spectrum):
+    """(xyz, weights, wavelengths) of nonBragg sources that follow a spectrum: every divergence
+    direction of a prepared amorphous run (its ``summary``, sources generated from its divergence
+    and dispersion options) with every line of the spectrum, weighted as the Bragg image weights
+    them. nonBragg divides by its source count as nanoBragg does, so the background is normalised
+    as the Bragg image: sum over lines of weight x image at that wavelength, over the total weight."""
+    per_direction = summary["dispsteps"]
+    raw = summary["source_raw_xyz"]
+    weights = kernel_weights(spectrum)
+    xyz, w, lam = [], [], []
+    for first in range(0, summary["sources"], per_direction):
+        for line, wavelength in enumerate(spectrum.wavelengths_m):
+            xyz += raw[3 * first:3 * first + 3]
+            w.append(weights[line])
+            lam.append(wavelength)
+    return xyz, w, lam
+
+
+def from_request(req, sase_seed=None, warn=None):
     """The spectrum a parsed run asks for (None: -dispersion/-dispsteps as the C).
 
-    sase_seed: replaces -sase_seed (datasets give each frame its own). Raises InputError naming
-    the options when more than one gives the wavelengths.
+    sase_seed: replaces -sase_seed (datasets give each frame its own); warn: as for
+    :func:`read_spectrum_file`. Raises InputError naming the options when more than one gives
+    the wavelengths.
     """
+    if req.spectrum_bins and req.spectrum_file is None:
+        raise InputError("option -spectrum_bins: it groups the lines of a -spectrum file, and none is given")
     if req.spectrum_file is None and not req.sase_bandwidth > 0 and req.two_colour is None:
         return None
     given = [name for name, on in (("-spectrum", req.spectrum_file is not None), ("-sase_bandwidth", req.sase_bandwidth > 0),
@@ -192,7 +270,7 @@ def from_request(req, sase_seed=None):
     if len(given) > 1:
         raise InputError(f"options {' and '.join(given)} both give the wavelengths: use one")
     if req.spectrum_file is not None:
-        return read_spectrum_file(req.spectrum_file)
+        return read_spectrum_file(req.spectrum_file, req.spectrum_bins, warn)
     if req.two_colour is not None:
         return two_colour(*req.two_colour)
     center = HC_EV_A / (req.options.lambda0 * 1e10)

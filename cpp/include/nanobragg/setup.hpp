@@ -64,6 +64,7 @@ struct Crystal {
 struct SetupRecord {
   std::vector<double> divergence;  // (hdiv, vdiv) in radians per direction kept by the trim, C order
   std::vector<double> dispersion_lambdas;  // m, one per dispersion step or spectrum line (both empty with a source file)
+  double spectrum_mean_lambda = 0;  // m, the weighted mean wavelength of a spectrum (0: no spectrum), the header's
   int auto_interpolation = -1;     // the automatic choice: 1 tricubic, 0 none; -1 when not automatic
   bool auto_oversample = false;    // the oversampling was chosen from the crystal size
   double xtal_max = 0;             // m, largest crystal dimension (the oversampling advice)

@@ -51,6 +51,7 @@ void build_sources(Prepared& p, const SourceList& list) {
   const double lambda0 = p.options.lambda0;
   p.source_dir.clear(), p.source_lambda.clear(), p.source_raw_xyz.clear(), p.source_raw_weight.clear();
   p.record.divergence.clear(), p.record.dispersion_lambdas.clear();
+  p.record.spectrum_mean_lambda = 0;
   const std::size_t n_file = list.lambda.size();
   check_spectrum(list, n_file);
   if (n_file > 0) {
@@ -88,6 +89,9 @@ void build_sources(Prepared& p, const SourceList& list) {
     } else {
       lambdas = list.spectrum_lambda, weights = list.spectrum_weight;
       p.sampling.dispsteps = int(lambdas.size());
+      double sum_w = 0, sum_wl = 0;
+      for (std::size_t k = 0; k < lambdas.size(); ++k) sum_w += weights[k], sum_wl += weights[k] * lambdas[k];
+      p.record.spectrum_mean_lambda = sum_wl / sum_w;
     }
     p.record.dispersion_lambdas = lambdas;
     for (int i = 0; i < s.hdivsteps; ++i) {

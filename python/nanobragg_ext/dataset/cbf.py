@@ -2,6 +2,8 @@
 formats/minicbf.py's full geometry (one-panel detectors that header can describe)."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 __all__ = ["require_fabio", "check_cbf", "write_cbf"]
@@ -29,4 +31,7 @@ def write_cbf(path: str, frame: np.ndarray, ds, index: int) -> None:
 
     spec = ds.frame(index)
     cutoff = saturation_of(ds.dtype) if ds.dtype.kind != "f" else np.iinfo(np.int32).max - 1
-    write_minicbf(path, frame, ds.setup, spec.phi_start_deg, spec.osc_deg or 0.0, cutoff)
+    setup = ds.setup
+    if ds.spectrum_lines:  # the header gives the frame's own spectrum's weighted mean wavelength
+        setup = dataclasses.replace(setup, wavelength_A=ds.frame_spectrum(index).mean_wavelength_A)
+    write_minicbf(path, frame, setup, spec.phi_start_deg, spec.osc_deg or 0.0, cutoff)

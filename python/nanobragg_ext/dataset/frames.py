@@ -58,9 +58,14 @@ class FrameRenderer:
         self.sim = api.Simulator(job.config, dtype=np.float32, threads=job.threads)
         self.id = uuid.uuid4().hex  # tells the client which Simulator rendered a frame
         self._request = job.config.to_request()  # the spectrum options of every frame's spectrum
-        # The backgrounds are the same in every frame: rendered once, added per frame as the
+        # The backgrounds follow the Bragg spectrum (docs/spectra.md). Without per-frame SASE
+        # shots they are the same in every frame: rendered once, added per frame as the
         # Background stage adds them (one float32 image per material, in order).
-        self._backgrounds = [] if job.background is None else job.background.material_images()
+        self._backgrounds = []
+        if job.background is not None and job.config.beam.sase_bandwidth_percent is None:
+            from ..pipeline import no_note, spectrum_of
+
+            self._backgrounds = job.background.material_images(spectrum_of(self._request, warn=no_note))
 
     def spectrum(self, spec: FrameSpec):
         """The frame's spectra.Spectrum (its own SASE seed), or None for the config's."""
@@ -71,16 +76,19 @@ class FrameRenderer:
     def photons(self, spec: FrameSpec) -> np.ndarray:
         """Photons per pixel (float32, as nanoBragg's floatimage.bin) of one frame, with the
         backgrounds added; for a multi-panel detector its panels in the file's layout (formats/nxmx.py)."""
+        spectrum = self.spectrum(spec)
         args = dict(phi_start_deg=spec.phi_start_deg, osc_deg=spec.osc_deg, orientation=spec.orientation,
-                    mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm,
-                    spectrum=self.spectrum(spec))
+                    mosaic_seed=spec.mosaic_seed, n_cells=spec.n_cells, size_mm=spec.size_mm, spectrum=spectrum)
         if self.job.detector is None:
             image = self.sim.run(**args)
         else:
             from ..formats.nxmx import to_layout
 
             image = to_layout(self.job.detector, self.sim.run_detector(self.job.detector, **args))
-        for material in self._backgrounds:
+        backgrounds = self._backgrounds
+        if spectrum is not None and self.job.background is not None:  # rendered for this frame's SASE shot
+            backgrounds = self.job.background.material_images(spectrum)
+        for material in backgrounds:
             image += material
         return image
 

@@ -42,7 +42,8 @@ class Dataset:
         frame is then the panels one after the other along slow (formats/nxmx.py's layout).
     background : background.Background, optional
         Amorphous backgrounds added to every frame's photons (the stage of ``nanobragg-ext
-        compose``; its detector must have the frames' size).
+        compose``; its detector must have the frames' size). Its materials that give no
+        wavelength follow the frames' spectrum, frame by frame for SASE shots (docs/spectra.md).
     response : noisify.DetectorResponse, optional
         noisify's detector chain applied to every frame (with ``counts=None``): frames are its
         noise image (uint16, or uint32 with bits=32), drawn from the frame's own noise seed, so
@@ -151,10 +152,10 @@ class Dataset:
 
     def frame_spectrum(self, index: int):
         """Frame index's spectra.Spectrum (the config's, or its own SASE draw), None without one."""
-        from ..pipeline import spectrum_of
+        from ..pipeline import no_note, spectrum_of
 
         seed = None if self.config.beam.sase_bandwidth_percent is None else int(self.config.beam.sase_seed) + index
-        return spectrum_of(self._request, seed)
+        return spectrum_of(self._request, seed, warn=no_note)
 
     def frame_spectra(self) -> dict:
         """The file's per-frame spectra for the NXmx writer: wavelengths_A and weights, each of

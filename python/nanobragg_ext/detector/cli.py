@@ -60,14 +60,17 @@ def _wavelength_from_geom(req, rest: List[str], path: str, out) -> None:
         print(f"wavelength {HC_EV_A / energy:g} A from photon_energy = {energy:g} eV in {path}", file=out)
 
 
-def _describe(det, prepared) -> Tuple[bytes, bytes]:
-    """The .geom and .expt texts of det for this run (photon energy and wavelength from -lambda)."""
+def _describe(det, prepared, req) -> Tuple[bytes, bytes]:
+    """The .geom and .expt texts of det for this run (photon energy and wavelength from -lambda,
+    or with a spectrum from its weighted mean wavelength, as the image headers: docs/spectra.md)."""
     import json
 
+    from ..pipeline import no_note, spectrum_of
     from .crystfel_geom import HC_EV_A, geom_text
     from .dials_expt import expt_document
 
-    lam = prepared.options.lambda0
+    spectrum = spectrum_of(req, warn=no_note)
+    lam = prepared.options.lambda0 if spectrum is None else spectrum.mean_wavelength_A * 1e-10
     return (geom_text(det, HC_EV_A / (lam * 1e10)).encode(),
             (json.dumps(expt_document(det, lam * 1e10), indent=1) + "\n").encode())
 
@@ -94,7 +97,7 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
             from .render import placement
 
             prepared = placement(req)
-            texts = _describe(Detector.from_prepared(prepared), prepared)
+            texts = _describe(Detector.from_prepared(prepared), prepared, req)
             rc = cli.run(rest, out)
             _write_descriptions(found, texts, out)
             return rc
@@ -112,7 +115,7 @@ def run(rest: List[str], found: Dict[str, str], out=None) -> int:
         det.check_overlaps()
         det = sensor_detector(det, req.options)  # the sensor each panel is rendered with
         sim = load_request(req, messages)
-        texts = _describe(det, sim.prepared)
+        texts = _describe(det, sim.prepared, req)
         for m in messages:
             print(m, file=out)
         n, ns, nf = det.shape

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from .setup import Setup
+from .setup import Setup, run_spectrum
 
 
 def run_masks(req, prepared, detector) -> Optional[list]:
@@ -35,6 +35,7 @@ def stage_run_files(image, prepared, req, detector=None) -> List:
     from .staged import discard_all
 
     setup = Setup.of_run(prepared, detector)
+    spectrum = run_spectrum(prepared)
     image = np.asarray(image, dtype=np.float32)
     masks = run_masks(req, prepared, setup.detector)
     staged: List = []
@@ -45,7 +46,9 @@ def stage_run_files(image, prepared, req, detector=None) -> List:
             s = prepared.sampling
             staged.append(stage_nexus(req.nexusfile, setup, image, phi_start_deg=[s["phi0"] * RTD],
                                       osc_deg=[s["osc"] * RTD], saturation=float(np.finfo(np.float32).max),
-                                      masks=masks, units="photons"))
+                                      masks=masks, units="photons",
+                                      **({} if spectrum is None else {"wavelengths_A": [spectrum[0]],
+                                                                     "weights": [spectrum[1]]})))
         if req.crystfel_file:
             from .crystfel_h5 import stage_crystfel
 

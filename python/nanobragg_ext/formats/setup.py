@@ -19,7 +19,8 @@ Vec = Tuple[float, float, float]
 
 @dataclass(frozen=True)
 class Setup:
-    """detector: the panels in use; wavelength_A: the central wavelength; polar: the beam's E-vector
+    """detector: the panels in use; wavelength_A: the central wavelength (-lambda, or a spectrum's
+    weighted mean wavelength: pipeline.header_wavelength_m); polar: the beam's E-vector
     (lab); kahn: nanoBragg's polarization factor (-polar; 0 unpolarized); spindle: the rotation
     axis (lab); exposure_s: -exposure; flux: photons/s (0 when a fluence was given)."""
 
@@ -34,10 +35,12 @@ class Setup:
     @classmethod
     def of_run(cls, prepared, detector: Optional[Detector] = None) -> "Setup":
         """The setup of a prepared run (``_core.Prepared``); detector None: its one panel."""
+        from ..pipeline import header_wavelength_m
+
         g, o = prepared.geometry, prepared.options
         det = Detector.from_prepared(prepared) if detector is None else detector
-        return cls(det, float(o.lambda0) * 1e10, tuple(g["polar"]), float(o.polarization), tuple(g["spindle"]),
-                   float(o.exposure), float(prepared.flux))
+        return cls(det, float(header_wavelength_m(prepared)) * 1e10, tuple(g["polar"]), float(o.polarization),
+                   tuple(g["spindle"]), float(o.exposure), float(prepared.flux))
 
     @property
     def mcstas(self) -> np.ndarray:
@@ -89,6 +92,16 @@ class Setup:
         n = np.asarray(p.normal)
         along = float(np.dot(self.detector.beam, n))
         return float(np.dot(p.origin, n)) / along if abs(along) > 1e-12 else float("nan")
+
+
+def run_spectrum(prepared):
+    """(wavelengths in A, weights summing to 1) of a run's spectrum (its lines, as the NXmx
+    incident_wavelength and incident_wavelength_weights), None without one."""
+    if not prepared.record["spectrum_mean_lambda"] > 0:
+        return None
+    lines = prepared.record["dispersion_lambdas"]
+    weights = np.asarray(prepared.source_weights[:len(lines)], dtype=np.float64)  # the first direction's
+    return np.asarray(lines, dtype=np.float64) * 1e10, weights / weights.sum()
 
 
 HC_EV_A = 12398.419843320026  # h c in eV Angstrom (CODATA 2018), as detector/cli.py uses
