@@ -8,6 +8,16 @@ namespace nanobragg {
 
 namespace {
 bool in_roi(Roi r, int f, int s) { return !(f < r.xmin || f > r.xmax || s < r.ymin || s > r.ymax); }
+
+/// The pixels of the image inside the ROI, as inclusive bounds: loops over them visit the same
+/// pixels in the same order as a test of every pixel.
+struct Span {
+  int f0, f1, s0, s1;
+};
+Span clip(Roi r, int fpixels, int spixels) {
+  return {r.xmin > 0 ? r.xmin : 0, r.xmax < fpixels - 1 ? r.xmax : fpixels - 1, r.ymin > 0 ? r.ymin : 0,
+          r.ymax < spixels - 1 ? r.ymax : spixels - 1};
+}
 }  // namespace
 
 AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int spixels, Roi roi,
@@ -15,9 +25,9 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
   AmorphousImageStats st;
   double sum = 0, sumsqr = 0;
   std::int64_t n = 0;
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
+  const Span span = clip(roi, fpixels, spixels);
+  for (int s = span.s0; s <= span.s1; ++s) {
+    for (int f = span.f0; f <= span.f1; ++f) {
       const double v = image[std::int64_t(s) * fpixels + f];
       if (v > st.max_I) st.max_I = v, st.max_index = std::int64_t(s) * fpixels + f;
       sum += v;
@@ -36,9 +46,8 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
   const std::int64_t pixels = std::int64_t(fpixels) * spixels;
   double dev = 0;
   std::int64_t m = 0;
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
+  for (int s = span.s0; s <= span.s1; ++s) {
+    for (int f = span.f0; f <= span.f1; ++f) {
       const std::int64_t j = std::int64_t(s) * fpixels + f + 1;
       const double t = (j < pixels ? double(image[j]) : 0.0) - st.mean;
       dev += t * t;
@@ -53,9 +62,9 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
 std::vector<std::uint8_t> amorphous_pgm_bytes(const float* image, int fpixels, int spixels, Roi roi, double scale) {
   const std::size_t n = std::size_t(fpixels) * spixels;
   std::vector<std::uint8_t> out(2 * n, 0);
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
+  const Span span = clip(roi, fpixels, spixels);
+  for (int s = span.s0; s <= span.s1; ++s) {
+    for (int f = span.f0; f <= span.f1; ++f) {
       const std::size_t i = std::size_t(s) * fpixels + f;
       double t = image[i] * scale;
       if (t > 255.0) t = 255.0;
