@@ -8,16 +8,6 @@ namespace nanobragg {
 
 namespace {
 bool in_roi(Roi r, int f, int s) { return !(f < r.xmin || f > r.xmax || s < r.ymin || s > r.ymax); }
-
-/// The pixels of the image inside the ROI, as inclusive bounds: loops over them visit the same
-/// pixels in the same order as a test of every pixel.
-struct Span {
-  int f0, f1, s0, s1;
-};
-Span clip(Roi r, int fpixels, int spixels) {
-  return {r.xmin > 0 ? r.xmin : 0, r.xmax < fpixels - 1 ? r.xmax : fpixels - 1, r.ymin > 0 ? r.ymin : 0,
-          r.ymax < spixels - 1 ? r.ymax : spixels - 1};
-}
 }  // namespace
 
 AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int spixels, Roi roi,
@@ -25,7 +15,7 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
   AmorphousImageStats st;
   double sum = 0, sumsqr = 0;
   std::int64_t n = 0;
-  const Span span = clip(roi, fpixels, spixels);
+  const RoiRange span = clip_roi(roi, fpixels, spixels);
   for (int s = span.s0; s <= span.s1; ++s) {
     for (int f = span.f0; f <= span.f1; ++f) {
       const double v = image[std::int64_t(s) * fpixels + f];
@@ -62,7 +52,7 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
 std::vector<std::uint8_t> amorphous_pgm_bytes(const float* image, int fpixels, int spixels, Roi roi, double scale) {
   const std::size_t n = std::size_t(fpixels) * spixels;
   std::vector<std::uint8_t> out(2 * n, 0);
-  const Span span = clip(roi, fpixels, spixels);
+  const RoiRange span = clip_roi(roi, fpixels, spixels);
   for (int s = span.s0; s <= span.s1; ++s) {
     for (int f = span.f0; f <= span.f1; ++f) {
       const std::size_t i = std::size_t(s) * fpixels + f;
