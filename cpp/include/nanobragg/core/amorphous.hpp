@@ -297,10 +297,9 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unitize3(Real& x, Real& y, Real& z) {
 /// kLanes adjacent pixels of one row at once, every one in the ROI: amorphous_pixel's arithmetic
 /// per lane, written on components so the host compiler runs the lanes in SIMD registers (the
 /// look-up, a curved detector and a Kahn factor other than 0 stay scalar). For a monotonic table
-/// or -corrected only. Returns false, with out untouched, when a look-up tied
-/// with a table point (its result then depends on the walk state: the caller renders the lanes
-/// one by one instead).
-/// walk: updated as amorphous_pixel would.
+/// or -corrected only. Returns false, with out untouched, when a look-up tied with a table point
+/// (its result then depends on the walk state: the caller renders the lanes one by one instead).
+/// walk: updated as amorphous_pixel would. kChunk: sources looked up together (see below).
 template <int kLanes, typename Real, int kChunk = 8>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Real>& p, int f0, int spixel,
                                                         WalkState& walk, AmorphousPixel<Real>* out) {
@@ -344,8 +343,8 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
       bool settled = p.nopolar != 0;
       for (int s0 = 0; s0 < p.n_sources;) {
         // Once the directions no longer change, kChunk sources at a time: their look-ups are
-        // independent, so their chains of loads overlap. Before that (and with a Kahn factor,
-        // whose factor re-normalizes them), one source at a time.
+        // independent, so their chains of loads overlap. Before that (and with a Kahn factor
+        // other than 0, whose polarization_factor re-normalizes them), one source at a time.
         const bool fixed = settled && (p.nopolar || p.kahn == Real(0));
         const int chunk = fixed ? (p.n_sources - s0 < kChunk ? p.n_sources - s0 : kChunk) : 1;
         Real cstol[kChunk][kLanes], cF[kChunk][kLanes];
