@@ -2,6 +2,7 @@
 /// float32 image, and nonBragg's own output images and table extraction.
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <memory>
 
 #include "common.hpp"
@@ -21,6 +22,18 @@ py::buffer_info image_of(const py::object& image, const AmorphousSetup& s, bool 
   return float_image_buffer(image, name, s.det.fpixels, s.det.spixels, writable);
 }
 const float* pixels(const py::buffer_info& b) { return static_cast<const float*>(b.ptr); }
+
+/// header then n bytes of data as one bytes object (an output file without a concatenation).
+py::bytes prefixed_bytes(const py::bytes& header, const void* data, std::size_t n) {
+  char* h = nullptr;
+  Py_ssize_t hn = 0;
+  PyBytes_AsStringAndSize(header.ptr(), &h, &hn);
+  py::bytes out(nullptr, std::size_t(hn) + n);
+  char* dst = PyBytes_AS_STRING(out.ptr());
+  std::memcpy(dst, h, std::size_t(hn));
+  std::memcpy(dst + hn, data, n);
+  return out;
+}
 
 // What the console summary and the SMV header print.
 py::dict summary(const AmorphousSetup& s) {
@@ -118,17 +131,21 @@ void add_amorphous(py::module_& m) {
           },
           py::arg("image"), py::arg("count") = -1)
       .def("int_image",
-           [](const AmorphousSetup& s, py::object image, double scale, double adc) {
+           [](const AmorphousSetup& s, py::object image, double scale, double adc, const py::bytes& header) {
              const py::buffer_info img = image_of(image, s, false);
              std::vector<std::uint16_t> v = int_image(pixels(img), s.det.fpixels, s.det.spixels, roi_of(s), scale, adc);
-             return py::bytes(reinterpret_cast<const char*>(v.data()), v.size() * 2);
-           })
+             return prefixed_bytes(header, v.data(), v.size() * 2);
+           },
+           py::arg("image"), py::arg("scale"), py::arg("adc"), py::arg("header") = py::bytes(),
+           "The SMV pixels (2-byte integers), after header: the file's bytes in one allocation.")
       .def("pgm_bytes",
-           [](const AmorphousSetup& s, py::object image, double scale) {
+           [](const AmorphousSetup& s, py::object image, double scale, const py::bytes& header) {
              const py::buffer_info img = image_of(image, s, false);
              std::vector<std::uint8_t> v = amorphous_pgm_bytes(pixels(img), s.det.fpixels, s.det.spixels, roi_of(s), scale);
-             return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
-           })
+             return prefixed_bytes(header, v.data(), v.size());
+           },
+           py::arg("image"), py::arg("scale"), py::arg("header") = py::bytes(),
+           "The PGM pixels after header (as int_image).")
       .def("noise_image",
            [](const AmorphousSetup& s, py::object image, double adc, long seed) {
              const py::buffer_info img = image_of(image, s, false);

@@ -271,10 +271,11 @@ def new_image(shape):
     return array("f", bytes(4 * shape[0] * shape[1]))
 
 
-def float_file_bytes(image) -> bytes:
-    """The little-endian 4-byte floats of the -floatfile."""
+def float_file_bytes(image):
+    """The little-endian 4-byte floats of the -floatfile (on a little-endian host a view of the
+    image itself: no 4-byte-per-pixel copy to write)."""
     if sys.byteorder == "little":
-        return image.tobytes()
+        return memoryview(image).cast("B")
     from array import array
 
     swapped = array("f", image)
@@ -356,7 +357,7 @@ def run(argv: List[str], out=None, err=None) -> int:
     print(f"intfile_scale = {_g(int_scale)}", file=out)
     header = smv_header(req, setup)
     files.insert(0, (req.floatfile, float_file_bytes(image)))
-    files.append((req.intfile, header + setup.int_image(image, int_scale, req.adc)))
+    files.append((req.intfile, setup.int_image(image, int_scale, req.adc, header)))
     print(f"writing {req.intfile} as 2-byte integers", file=out)
     pgm_scale = req.pgm_scale
     if pgm_scale <= 0.0:
@@ -365,7 +366,7 @@ def run(argv: List[str], out=None, err=None) -> int:
             pgm_scale = 250.0 / (5.0 * st["rmsd"])
     print(f"pgm_scale = {_g(pgm_scale)}", file=out)
     head = b"P5\n%d %d\n# pixels scaled by %s\n255\n" % (s["fpixels"], s["spixels"], _g(pgm_scale).encode())
-    files.append((req.pgmfile, head + setup.pgm_bytes(image, pgm_scale)))
+    files.append((req.pgmfile, setup.pgm_bytes(image, pgm_scale, head)))
     print(f"writing {req.pgmfile} as 1-byte integers", file=out)
     if req.write_noise:
         noise, photons, overloads = setup.noise_image(image, req.adc, req.seed)

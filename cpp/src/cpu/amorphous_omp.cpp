@@ -21,7 +21,7 @@
 namespace nanobragg {
 
 namespace {
-constexpr int kLanes = 8;
+constexpr int kLanes = 16;  // more independent look-ups in flight than 8 (measured: 16 is faster)
 
 NANOBRAGG_AMORPHOUS_CLONES
 AmorphousRow render_row(const AmorphousParams<double>& p, int s, WalkState walk, float* image, LastEvaluation* last) {

@@ -15,9 +15,9 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
   AmorphousImageStats st;
   double sum = 0, sumsqr = 0;
   std::int64_t n = 0;
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
+  const RoiRange span = clip_roi(roi, fpixels, spixels);
+  for (int s = span.s0; s <= span.s1; ++s) {
+    for (int f = span.f0; f <= span.f1; ++f) {
       const double v = image[std::int64_t(s) * fpixels + f];
       if (v > st.max_I) st.max_I = v, st.max_index = std::int64_t(s) * fpixels + f;
       sum += v;
@@ -36,9 +36,8 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
   const std::int64_t pixels = std::int64_t(fpixels) * spixels;
   double dev = 0;
   std::int64_t m = 0;
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
+  for (int s = span.s0; s <= span.s1; ++s) {
+    for (int f = span.f0; f <= span.f1; ++f) {
       const std::int64_t j = std::int64_t(s) * fpixels + f + 1;
       const double t = (j < pixels ? double(image[j]) : 0.0) - st.mean;
       dev += t * t;
@@ -53,9 +52,9 @@ AmorphousImageStats amorphous_image_stats(const float* image, int fpixels, int s
 std::vector<std::uint8_t> amorphous_pgm_bytes(const float* image, int fpixels, int spixels, Roi roi, double scale) {
   const std::size_t n = std::size_t(fpixels) * spixels;
   std::vector<std::uint8_t> out(2 * n, 0);
-  for (int s = 0; s < spixels; ++s) {
-    for (int f = 0; f < fpixels; ++f) {
-      if (!in_roi(roi, f, s)) continue;
+  const RoiRange span = clip_roi(roi, fpixels, spixels);
+  for (int s = span.s0; s <= span.s1; ++s) {
+    for (int f = span.f0; f <= span.f1; ++f) {
       const std::size_t i = std::size_t(s) * fpixels + f;
       double t = image[i] * scale;
       if (t > 255.0) t = 255.0;

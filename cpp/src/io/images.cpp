@@ -20,19 +20,6 @@
 
 namespace nanobragg {
 
-namespace {
-// The ROI as inclusive row and column ranges within the image (empty when s0 > s1 or f0 > f1),
-// so loops over it need no per-pixel test.
-struct RoiRange {
-  int f0, f1, s0, s1;
-};
-
-RoiRange clip_roi(Roi roi, int fpixels, int spixels) {
-  return {roi.xmin > 0 ? roi.xmin : 0, roi.xmax < fpixels - 1 ? roi.xmax : fpixels - 1,
-          roi.ymin > 0 ? roi.ymin : 0, roi.ymax < spixels - 1 ? roi.ymax : spixels - 1};
-}
-}  // namespace
-
 ImageStats image_stats(const float* image, int fpixels, int spixels, Roi roi, const std::uint16_t* mask) {
   ImageStats st;
   const RoiRange r = clip_roi(roi, fpixels, spixels);

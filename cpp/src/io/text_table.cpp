@@ -17,13 +17,6 @@ constexpr const char* kDelimiters = " \t,;:!";
 constexpr const char* kNumberChars = "0123456789-+.EGeg";
 
 bool is_blank(const char* text) { return std::strcmp(text + std::strspn(text, kDelimiters), "\n") == 0; }
-
-// Whether atof would read a number at token (it returns 0 for words such as '#').
-bool starts_number(const char* token) {
-  char* end = nullptr;
-  std::strtod(token, &end);
-  return end != token;
-}
 }  // namespace
 
 TextColumns read_text_columns(const std::string& path, int ncols) {
@@ -37,12 +30,16 @@ TextColumns read_text_columns(const std::string& path, int ncols) {
     ++line_no;
     if (is_blank(text)) continue;
     const char* token = text + std::strspn(text, kDelimiters);
-    if (!starts_number(token)) t.non_numeric_rows.push_back(t.rows);
+    // atof's value of the first token (atof is strtod), and whether it read a number (atof
+    // returns 0 for words such as '#'): one conversion serves both.
+    char* end = nullptr;
+    const double first = std::strtod(token, &end);
+    if (end == token) t.non_numeric_rows.push_back(t.rows);
     t.file_lines.push_back(line_no);
     for (auto& c : t.columns) c.push_back(NAN);
     int i = 0;
     do {
-      t.columns[std::size_t(i)].back() = std::atof(token);
+      t.columns[std::size_t(i)].back() = i == 0 ? first : std::atof(token);  // i is 0 on the first pass only
       token += std::strspn(token, kNumberChars);
       if (std::strcmp(token, "\n") == 0) continue;
       token += std::strcspn(token, kDelimiters);

@@ -61,6 +61,10 @@ TEST(Amorphous, BucketLookUpEqualsTheWalk) {
     for (double x : xs) {
       for (int hint = -1; hint < t.n + 1; hint += 37) {
         EXPECT_EQ(bucket_lookup(t, x, hint), last_at_or_below(t, x, 1)) << "stol " << x << " hint " << hint;
+        bool tie = false;
+        const int i = bucket_lookup(t, x, hint, tie);
+        EXPECT_EQ(i, last_at_or_below(t, x, 1)) << "stol " << x << " hint " << hint;
+        EXPECT_EQ(tie, t.stol[i] == x) << "stol " << x << " hint " << hint;
       }
     }
   }
@@ -76,10 +80,17 @@ TEST(Amorphous, LaneHelpersEqualTheScalarOnes) {
   std::mt19937 rng(2);
   std::uniform_real_distribution<double> u(-3, 3);
   for (int k = 0; k < 1000; ++k) {
-    const double xa[4] = {u(rng), u(rng) + 4, u(rng) + 8, u(rng) + 12}, ya[4] = {u(rng), u(rng), u(rng), u(rng)};
-    const double x = u(rng) + 6;
-    const double a = polint(xa, ya, x), b = polint4(xa[0], xa[1], xa[2], xa[3], ya[0], ya[1], ya[2], ya[3], x);
-    EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0);
+    // Four lanes reading one table (stol, F) at increasing points, each at its own x.
+    double stol[7], F[7], x[4], lanes[4];
+    for (int i = 0; i < 7; ++i) stol[i] = u(rng) + 4 * i, F[i] = u(rng);
+    const StolTable<double> t = {stol, F, 7, 1, nullptr, 0, 0.0, 0.0};
+    const int first[4] = {0, 1, 2, 3};
+    for (int w = 0; w < 4; ++w) x[w] = u(rng) + 4 * (w + 1);
+    polint_lanes4(t, first, x, lanes);
+    for (int w = 0; w < 4; ++w) {
+      const double a = polint(stol + w, F + w, x[w]);
+      EXPECT_EQ(std::memcmp(&a, &lanes[w], sizeof a), 0);
+    }
     Vec3<double> v = {u(rng), u(rng), u(rng)};
     double x3 = v.x, y3 = v.y, z3 = v.z;
     const double m1 = unitize(v), m2 = unitize3(x3, y3, z3);
@@ -90,6 +101,30 @@ TEST(Amorphous, LaneHelpersEqualTheScalarOnes) {
   }
 }
 
+// Blocks of kLanes pixels (sources kChunk at a time once settled) against the pixels one by one
+// on a 24-pixel-wide detector; returns how many blocks were compared.
+template <int kLanes, int kChunk>
+int compare_blocks(const AmorphousParams<double>& p, const char* what) {
+  int blocks = 0;
+  for (int row : {0, 7, 23}) {
+    for (int f0 = 0; f0 + kLanes <= 24; f0 += kLanes) {
+      AmorphousPixel<double> lanes[kLanes];
+      WalkState wb{0, 1, 0, 1};
+      if (!amorphous_block<kLanes, double, kChunk>(p, f0, row, wb, lanes)) continue;  // a tie: one by one
+      ++blocks;
+      WalkState w1{0, 1, 0, 1};
+      for (int w = 0; w < kLanes; ++w) {
+        const AmorphousPixel<double> one = amorphous_pixel(p, f0 + w, row, w1);
+        EXPECT_EQ(lanes[w].value, one.value) << what << " lanes " << kLanes << " pixel " << f0 + w << "," << row;
+        EXPECT_EQ(lanes[w].omega_sum, one.omega_sum);
+        EXPECT_EQ(lanes[w].nearest, one.nearest);
+        EXPECT_EQ(lanes[w].stol, one.stol);
+      }
+    }
+  }
+  return blocks;
+}
+
 TEST(Amorphous, BlockEqualsPixelsOneByOne) {
   Options opt;
   opt.convention = Convention::Custom;
@@ -97,32 +132,24 @@ TEST(Amorphous, BlockEqualsPixelsOneByOne) {
   opt.distance = 10e-3;
   opt.oversample = 2;
   opt.hdivrange = opt.vdivrange = 2e-3;
-  opt.hdivsteps = opt.vdivsteps = 2;
+  opt.hdivsteps = opt.vdivsteps = 3;  // 9 sources (square): chunks of 2 leave one over
+  opt.round_div = false;
   int blocks = 0;
-  for (double kahn : {0.0, 0.9}) {
-    opt.polarization = kahn;
+  const char* cases[] = {"K 0", "K 0.9", "nopolar"};
+  for (int c = 0; c < 3; ++c) {
+    opt.polarization = c == 1 ? 0.9 : 0.0;
+    opt.nopolar = c == 2;
     std::vector<double> stol, F;
     for (int i = 0; i <= 50; ++i) stol.push_back(0.01 * i), F.push_back(3 + std::sin(0.3 * i));
     AmorphousOptions a;
     const AmorphousSetup s = prepare_amorphous(opt, a, pad_stol_table(stol, F, 1e10), SourceList{});
     const AmorphousParams<double> p = s.params();
-    for (int row : {0, 7, 23}) {
-      for (int f0 = 0; f0 + 8 <= 24; f0 += 8) {
-        AmorphousPixel<double> lanes[8];
-        WalkState wb{0, 1, 0, 1};
-        if (!amorphous_block<8>(p, f0, row, wb, lanes)) continue;  // a tie: the caller goes one by one
-        ++blocks;
-        WalkState w1{0, 1, 0, 1};
-        for (int w = 0; w < 8; ++w) {
-          const AmorphousPixel<double> one = amorphous_pixel(p, f0 + w, row, w1);
-          EXPECT_EQ(lanes[w].value, one.value) << "K " << kahn << " pixel " << f0 + w << "," << row;
-          EXPECT_EQ(lanes[w].omega_sum, one.omega_sum);
-          EXPECT_EQ(lanes[w].nearest, one.nearest);
-        }
-      }
-    }
+    ASSERT_EQ(p.n_sources, 9);
+    blocks += compare_blocks<8, 8>(p, cases[c]);
+    blocks += compare_blocks<16, 8>(p, cases[c]);
+    blocks += compare_blocks<8, 2>(p, cases[c]);
   }
-  EXPECT_GT(blocks, 10);
+  EXPECT_GT(blocks, 40);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 /// sources with solid angle, polarization and source weights. Host and device code.
 #pragma once
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include "hd.hpp"
 #include "polarization.hpp"     // for polarization_factor
 #include "structure_factor.hpp" // for polint
@@ -210,16 +212,77 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE AmorphousPixel<Real> amorphous_pixel(const Am
   return r;
 }
 
-/// polint() on four points given as values (no arrays, so a loop over lanes vectorizes); the
-/// same operations in the same order.
+#if defined(__GNUC__) && !defined(__CUDACC__)
 template <typename Real>
-NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real polint4(Real x0, Real x1, Real x2, Real x3, Real y0, Real y1, Real y2,
-                                                Real y3, Real x) {
-  const Real t0 = (x - x1) * (x - x2) * (x - x3) * y0 / ((x0 - x1) * (x0 - x2) * (x0 - x3));
-  const Real t1 = (x - x0) * (x - x2) * (x - x3) * y1 / ((x1 - x0) * (x1 - x2) * (x1 - x3));
-  const Real t2 = (x - x0) * (x - x1) * (x - x3) * y2 / ((x2 - x0) * (x2 - x1) * (x2 - x3));
-  const Real t3 = (x - x0) * (x - x1) * (x - x2) * y3 / ((x3 - x0) * (x3 - x1) * (x3 - x2));
-  return t0 + t1 + t2 + t3;
+struct QuadIndexOf {
+  typedef long long type8 __attribute__((vector_size(32)));
+  typedef int type4 __attribute__((vector_size(16)));
+};
+/// Elements i, j, k, l of the eight in (a, b) (GCC's and Clang's spelling of a constant shuffle).
+#if defined(__clang__)
+#define NANOBRAGG_SHUFFLE(Real, a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+#define NANOBRAGG_SHUFFLE(Real, a, b, i, j, k, l)                                                   \
+  __builtin_shuffle(a, b,                                                                           \
+                    typename std::conditional<sizeof(Real) == 8, typename QuadIndexOf<Real>::type8, \
+                                              typename QuadIndexOf<Real>::type4>::type{i, j, k, l})
+#endif
+
+/// polint()'s four terms at x through xa[0..3], ya[0..3], in one register: lane k holds term k,
+/// its three differences (x - xa[j]) and (xa[k] - xa[j]) in the C's order of j, so every lane
+/// is the C's expression. (T an out-parameter: no vector ABI.)
+template <typename Real>
+NANOBRAGG_FORCEINLINE void polint_terms(const Real* xa, const Real* ya, Real x, Quad<Real>& T) {
+  Quad<Real> X, Y;
+  load_quad(xa, X), load_quad(ya, Y);
+  const Quad<Real> xs = {x, x, x, x};
+  const Quad<Real> j0 = NANOBRAGG_SHUFFLE(Real, X, X, 1, 0, 0, 0), j1 = NANOBRAGG_SHUFFLE(Real, X, X, 2, 2, 1, 1);
+  const Quad<Real> j2 = NANOBRAGG_SHUFFLE(Real, X, X, 3, 3, 3, 2);
+  T = (xs - j0) * (xs - j1) * (xs - j2) * Y / ((X - j0) * (X - j1) * (X - j2));
+}
+
+/// polint() for four lanes: F[k] at x[k] through the four points from entry first[k]; the
+/// terms of each lane summed t0 + t1 + t2 + t3 in that order, after a transpose so the sums run
+/// across lanes.
+template <typename Real>
+NANOBRAGG_FORCEINLINE void polint_lanes4(const StolTable<Real>& t, const int first[4], const Real x[4], Real* F) {
+  Quad<Real> T0, T1, T2, T3;
+  polint_terms(t.stol + first[0], t.F + first[0], x[0], T0), polint_terms(t.stol + first[1], t.F + first[1], x[1], T1);
+  polint_terms(t.stol + first[2], t.F + first[2], x[2], T2), polint_terms(t.stol + first[3], t.F + first[3], x[3], T3);
+  const Quad<Real> lo01 = NANOBRAGG_SHUFFLE(Real, T0, T1, 0, 4, 2, 6), hi01 = NANOBRAGG_SHUFFLE(Real, T0, T1, 1, 5, 3, 7);
+  const Quad<Real> lo23 = NANOBRAGG_SHUFFLE(Real, T2, T3, 0, 4, 2, 6), hi23 = NANOBRAGG_SHUFFLE(Real, T2, T3, 1, 5, 3, 7);
+  const Quad<Real> sum = NANOBRAGG_SHUFFLE(Real, lo01, lo23, 0, 1, 4, 5) + NANOBRAGG_SHUFFLE(Real, hi01, hi23, 0, 1, 4, 5) +
+                         NANOBRAGG_SHUFFLE(Real, lo01, lo23, 2, 3, 6, 7) + NANOBRAGG_SHUFFLE(Real, hi01, hi23, 2, 3, 6, 7);
+  std::memcpy(F, &sum, sizeof sum);
+}
+#undef NANOBRAGG_SHUFFLE
+#else
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE void polint_lanes4(const StolTable<Real>& t, const int first[4], const Real x[4], Real* F) {
+  for (int k = 0; k < 4; ++k) F[k] = polint(t.stol + first[k], t.F + first[k], x[k]);
+}
+#endif
+
+/// bucket_lookup()'s answer from its clamped guess g. tie: the answer's stol equals stol (when
+/// the guess holds, that is stol[g] or stol[g+1], both read already).
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int lookup_from_guess(const StolTable<Real>& t, Real stol, int g, bool& tie) {
+  const Real s0 = t.stol[g], s1 = t.stol[g + 1], s2 = t.stol[g + 2];
+  if (s0 <= stol && !(s2 <= stol)) {
+    tie = (s0 == stol) | (s1 == stol);  // stol[g] <= stol <= stol[g+1]: equal to the answer's
+    return g + int(s1 <= stol);         // arithmetic, not a branch: a coin toss
+  }
+  const int i = last_at_or_below(t, stol, g);
+  tie = t.stol[i] == stol;
+  return i;
+}
+
+/// bucket_lookup() with lookup_from_guess()'s tie.
+template <typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE int bucket_lookup(const StolTable<Real>& t, Real stol, int hint, bool& tie) {
+  const int top = t.n - 3;
+  const int g = bucket_guess(t, stol, hint);
+  return lookup_from_guess(t, stol, g < 1 ? 1 : (g > top ? top : g), tie);
 }
 
 /// unitize() on components (for lanes): v / |v|, a zero vector stays zero; returns |v|.
@@ -236,15 +299,17 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unitize3(Real& x, Real& y, Real& z) {
 /// look-up, a curved detector and a Kahn factor other than 0 stay scalar). For a monotonic table
 /// or -corrected only. Returns false, with out untouched, when a look-up tied with a table point
 /// (its result then depends on the walk state: the caller renders the lanes one by one instead).
-/// walk: updated as amorphous_pixel would.
-template <int kLanes, typename Real>
+/// walk: updated as amorphous_pixel would. kChunk: sources looked up together (see below).
+template <int kLanes, typename Real, int kChunk = 8>
 NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Real>& p, int f0, int spixel,
                                                         WalkState& walk, AmorphousPixel<Real>* out) {
+  static_assert(kLanes % 4 == 0, "the table is read four lanes at a time");
   Real I[kLanes], F[kLanes], stol[kLanes], polar[kLanes], omega[kLanes], omega_sum[kLanes];
   Real dx[kLanes], dy[kLanes], dz[kLanes];
-  Real x0[kLanes], x1[kLanes], x2[kLanes], x3[kLanes], y0[kLanes], y1[kLanes], y2[kLanes], y3[kLanes];
   int idx[kLanes];
   int hint = walk.hint;
+  const StolTable<Real> t = p.table;
+  const Real buckets = Real(t.buckets > 0 ? t.buckets : 0);
   for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0), F[w] = Real(0), polar[w] = Real(1);
   const Real sub = p.subpixel_size;
   for (int subS = 0; subS < p.oversample; ++subS) {
@@ -274,68 +339,97 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
         omega[w] = om;
         omega_sum[w] += om;
       }
-      bool settled = false;  // the diffracted directions are a fixed point of unitize3
-      for (int source = 0; source < p.n_sources; ++source) {
-        const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
-        const Real iz = -p.source_dir[3 * source + 2];
-        const Real lambda = p.source_lambda[source];
-        NANOBRAGG_SIMD
-        for (int w = 0; w < kLanes; ++w) {
-          const Real qx = (dx[w] - ix) / lambda, qy = (dy[w] - iy) / lambda, qz = (dz[w] - iz) / lambda;
-          stol[w] = Real(0.5) * sqrt(qx * qx + qy * qy + qz * qz);
-        }
-        for (int w = 0; w < kLanes; ++w) {
-          if (!(stol[w] == stol[w])) return false;
-          hint = bucket_lookup(p.table, stol[w], hint);
-          idx[w] = hint;
-        }
-        if (!p.corrected) {
-          bool tie = false;
-          for (int w = 0; w < kLanes; ++w) tie |= p.table.stol[idx[w]] == stol[w];
-          if (tie) return false;
-        }
-        for (int w = 0; w < kLanes; ++w) {
-          const Real* xs = p.table.stol + idx[w] - 1;
-          const Real* ys = p.table.F + idx[w] - 1;
-          x0[w] = xs[0], x1[w] = xs[1], x2[w] = xs[2], x3[w] = xs[3];
-          y0[w] = ys[0], y1[w] = ys[1], y2[w] = ys[2], y3[w] = ys[3];
-        }
-        NANOBRAGG_SIMD
-        for (int w = 0; w < kLanes; ++w) {
-          F[w] = polint4(x0[w], x1[w], x2[w], x3[w], y0[w], y1[w], y2[w], y3[w], stol[w]);
-        }
-        if (p.nopolar) {
-          for (int w = 0; w < kLanes; ++w) polar[w] = Real(1);
-        } else if (p.kahn == Real(0)) {
-          // unpolarized_factor(): re-normalizes the diffracted direction in place, source after
-          // source. Once every lane's length came out exactly 1 the vectors no longer change
-          // (v / 1 == v), so the later sources of this sub-pixel skip it: the same bits.
-          const Real px = p.source_pol_dir[3 * source], py = p.source_pol_dir[3 * source + 1];
-          const Real pz = p.source_pol_dir[3 * source + 2];
-          if (!settled) {
-            int unit = 0;
-            NANOBRAGG_SIMD
-            for (int w = 0; w < kLanes; ++w) unit += unitize3(dx[w], dy[w], dz[w]) == Real(1) ? 1 : 0;
-            settled = unit == kLanes;
-          }
+      // The diffracted directions are a fixed point of unitize3 (with -nopolar nothing changes them).
+      bool settled = p.nopolar != 0;
+      for (int s0 = 0; s0 < p.n_sources;) {
+        // Once the directions no longer change, kChunk sources at a time: their look-ups are
+        // independent, so their chains of loads overlap. Before that (and with a Kahn factor
+        // other than 0, whose polarization_factor re-normalizes them), one source at a time.
+        const bool fixed = settled && (p.nopolar || p.kahn == Real(0));
+        const int chunk = fixed ? (p.n_sources - s0 < kChunk ? p.n_sources - s0 : kChunk) : 1;
+        Real cstol[kChunk][kLanes], cF[kChunk][kLanes];
+        int cidx[kChunk][kLanes], bucket_of[kChunk][kLanes];  // bucket_guess()'s, all lanes at once
+        int in_buckets = 0;  // lanes whose stol falls in a bucket (not NaN, not off the ends)
+        for (int c = 0; c < chunk; ++c) {
+          const int source = s0 + c;
+          const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
+          const Real iz = -p.source_dir[3 * source + 2];
+          const Real lambda = p.source_lambda[source];
           NANOBRAGG_SIMD
           for (int w = 0; w < kLanes; ++w) {
-            const Real c = px * dx[w] + py * dy[w] + pz * dz[w];
-            polar[w] = Real(0.5) * (Real(1) + c * c);
+            const Real qx = (dx[w] - ix) / lambda, qy = (dy[w] - iy) / lambda, qz = (dz[w] - iz) / lambda;
+            const Real st = Real(0.5) * sqrt(qx * qx + qy * qy + qz * qz);
+            const Real b = (st - t.bucket_origin) * t.bucket_scale;
+            const bool inside = b >= Real(0) && b < buckets;
+            in_buckets += inside ? 1 : 0;
+            bucket_of[c][w] = int(inside ? b : Real(0));
+            cstol[c][w] = st;
           }
-        } else {
+        }
+        const bool all_in_buckets = in_buckets == chunk * kLanes;
+        bool ties = false;  // a look-up whose answer's stol equals the lane's
+        for (int c = 0; c < chunk; ++c) {
+          for (int w0 = 0; w0 < kLanes; w0 += 4) {
+            int first[4];  // polint reads entries nearest-1 .. nearest+2
+            for (int w = w0; w < w0 + 4; ++w) {
+              bool tie = false;
+              const Real st = cstol[c][w];
+              if (all_in_buckets) {
+                hint = lookup_from_guess(t, st, t.bucket[bucket_of[c][w]], tie);  // entries are in [1, n-3]
+              } else {
+                if (!(st == st)) return false;
+                hint = bucket_lookup(t, st, hint, tie);
+              }
+              ties |= tie;
+              cidx[c][w] = hint;
+              first[w - w0] = hint - 1;
+            }
+            polint_lanes4(t, first, cstol[c] + w0, cF[c] + w0);
+          }
+        }
+        if (ties && !p.corrected) return false;
+        for (int c = 0; c < chunk; ++c) {
+          const int source = s0 + c;
+          if (p.nopolar) {
+            for (int w = 0; w < kLanes; ++w) polar[w] = Real(1);
+          } else if (p.kahn == Real(0)) {
+            // unpolarized_factor(): re-normalizes the diffracted direction in place, source after
+            // source. Once every lane's length came out exactly 1 the vectors no longer change
+            // (v / 1 == v), so the later sources of this sub-pixel skip it: the same bits.
+            const Real px = p.source_pol_dir[3 * source], py = p.source_pol_dir[3 * source + 1];
+            const Real pz = p.source_pol_dir[3 * source + 2];
+            if (!settled) {
+              int unit = 0;
+              NANOBRAGG_SIMD
+              for (int w = 0; w < kLanes; ++w) unit += unitize3(dx[w], dy[w], dz[w]) == Real(1) ? 1 : 0;
+              settled = unit == kLanes;
+            }
+            NANOBRAGG_SIMD
+            for (int w = 0; w < kLanes; ++w) {
+              const Real cs = px * dx[w] + py * dy[w] + pz * dz[w];
+              polar[w] = Real(0.5) * (Real(1) + cs * cs);
+            }
+          } else {
+            const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
+            const Real iz = -p.source_dir[3 * source + 2];
+            for (int w = 0; w < kLanes; ++w) {
+              Vec3<Real> incident = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = p.polar_axis;
+              polar[w] = polarization_factor(p.kahn, incident, d, axis);
+              dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+            }
+          }
+          const Real weight = p.source_weight[source];
+          NANOBRAGG_SIMD
           for (int w = 0; w < kLanes; ++w) {
-            Vec3<Real> incident = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = p.polar_axis;
-            polar[w] = polarization_factor(p.kahn, incident, d, axis);
-            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+            const Real f = cF[c][w];
+            const Real sign = f < Real(0) ? Real(-1) : Real(1);
+            I[w] += sign * f * f * polar[w] * omega[w] * weight * Real(1);
           }
         }
-        const Real weight = p.source_weight[source];
-        NANOBRAGG_SIMD
         for (int w = 0; w < kLanes; ++w) {
-          const Real sign = F[w] < Real(0) ? Real(-1) : Real(1);
-          I[w] += sign * F[w] * F[w] * polar[w] * omega[w] * weight * Real(1);
+          stol[w] = cstol[chunk - 1][w], F[w] = cF[chunk - 1][w], idx[w] = cidx[chunk - 1][w];
         }
+        s0 += chunk;
       }
     }
   }

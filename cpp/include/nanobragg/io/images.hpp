@@ -14,6 +14,17 @@ struct Roi {
   int xmin, xmax, ymin, ymax;
 };
 
+// The ROI as inclusive row and column ranges within the image (empty when s0 > s1 or f0 > f1),
+// so loops over it need no per-pixel test.
+struct RoiRange {
+  int f0, f1, s0, s1;
+};
+
+inline RoiRange clip_roi(Roi roi, int fpixels, int spixels) {
+  return {roi.xmin > 0 ? roi.xmin : 0, roi.xmax < fpixels - 1 ? roi.xmax : fpixels - 1,
+          roi.ymin > 0 ? roi.ymin : 0, roi.ymax < spixels - 1 ? roi.ymax : spixels - 1};
+}
+
 struct ImageStats {
   double max_I = 0;           // over rendered pixels (0 when none is positive)
   std::int64_t max_index = -1;
