@@ -12,7 +12,8 @@
 namespace nanobragg {
 
 namespace draws {
-long ran1_load(long idum, RandomState& st) {
+Ran1Table ran1_load(long idum) {
+  Ran1Table t;
   long k;
   if (-idum < 1) idum = 1;
   else idum = -idum;
@@ -20,10 +21,10 @@ long ran1_load(long idum, RandomState& st) {
     k = idum / IQ;
     idum = IA * (idum - k * IQ) - IR * k;
     if (idum < 0) idum += IM;
-    if (j < NTAB) st.iv[j] = idum;
+    if (j < NTAB) t.iv[j] = idum;
   }
-  st.iy = st.iv[0];
-  return idum;
+  t.idum = idum;
+  return t;
 }
 
 // gammln of the small integers, the rejection loop's gammln(em + 1): computed once, same values.

@@ -15,9 +15,14 @@ constexpr long NDIV = 1 + (IM - 1) / NTAB;
 constexpr double AM = 1.0 / IM;
 constexpr double RNMX = 1.0 - 1.2e-7;
 
-/// ran1's first call of a stream (or of the program): loads the shuffle table from the seed and
-/// returns the new seed. Out of line: it runs once per stream.
-[[gnu::noinline]] long ran1_load(long idum, RandomState& st);
+/// ran1's first call of a stream (or of the program): the shuffle table loaded from the seed, and
+/// the new seed. Out of line (it runs once per stream) and by value, so that no caller's state
+/// has its address taken: the hot loops keep it in registers across the libm calls.
+struct Ran1Table {
+  long idum;
+  long iv[NTAB];
+};
+[[gnu::noinline]] Ran1Table ran1_load(long idum);
 
 /// gammln(k) for k = 1 .. gammln_table_size - 1 (index 0 unused): poidev's gammln(em + 1).
 constexpr int gammln_table_size = 4096;
@@ -25,7 +30,12 @@ const float* gammln_integers();
 
 /// ran1 on a seed held by the caller (by reference, so a local seed stays in a register).
 [[gnu::always_inline]] inline float ran1_step(long& idum, RandomState& st) {
-  if (idum <= 0 || !st.iy) idum = ran1_load(idum, st);
+  if (idum <= 0 || !st.iy) {
+    const Ran1Table t = ran1_load(idum);
+    idum = t.idum;
+    for (int j = 0; j < NTAB; ++j) st.iv[j] = t.iv[j];
+    st.iy = t.iv[0];
+  }
   const long k = idum / IQ;
   idum = IA * (idum - k * IQ) - IR * k;
   if (idum < 0) idum += IM;
