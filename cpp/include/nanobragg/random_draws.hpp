@@ -36,10 +36,13 @@ const float* gammln_integers();
     for (int j = 0; j < NTAB; ++j) st.iv[j] = t.iv[j];
     st.iy = t.iv[0];
   }
-  const long k = idum / IQ;
+  // idum > 0 here, and every table entry (so iy) is in [0, 2^31): an unsigned division and a
+  // shift give the signed quotients without their sign fix-ups, which lie on the draw chain.
+  static_assert(NDIV == 1L << 26, "NDIV is 2^26");
+  const long k = long(static_cast<unsigned long>(idum) / IQ);
   idum = IA * (idum - k * IQ) - IR * k;
   if (idum < 0) idum += IM;
-  const long j = st.iy / NDIV;
+  const long j = (st.iy >> 26) & (NTAB - 1);
   st.iy = st.iv[j];
   st.iv[j] = idum;
   float temp;

@@ -77,9 +77,9 @@ std::vector<char> pixel_set(std::size_t pixels, double fraction, long seed) {
 }  // namespace
 
 InputScan scan_input(const float* input, std::int64_t pixels) {
-  // One branch-free pass the compiler vectorizes (a float maximum is the double maximum: the
-  // conversion is exact and monotonic; NaN never wins, as in the C's max_I < v), then the
-  // negative values, in raster order, only where the first pass found some.
+  // One pass without branches (a float maximum is the double maximum: the conversion is exact and
+  // monotonic; NaN never wins, as in the C's max_I < v), then the negative values, in raster
+  // order, only where the first pass found some.
   float max_I = 0.0f;
   std::int64_t negatives = 0, nonfinite = 0, below_001 = 0;
   for (std::int64_t i = 0; i < pixels; ++i) {
@@ -87,7 +87,7 @@ InputScan scan_input(const float* input, std::int64_t pixels) {
     max_I = max_I < v ? v : max_I;
     negatives += v < 0.0f;
     nonfinite += !(std::fabs(v) <= std::numeric_limits<float>::max());
-    below_001 += v > 0.0f && double(v) < 0.01;
+    below_001 += (v > 0.0f) & (double(v) < 0.01);
   }
   InputScan s;
   s.max_I = max_I, s.nonfinite = nonfinite, s.below_001 = below_001;
