@@ -75,9 +75,8 @@ StagedFile stage(const ResponseImages& r, const FileRequest& f) {
   if (f.kind == "int32") return staged_pixels(f, nonempty(r.int32, "32-bit noiseless"));
   if (f.kind == "noise16") return staged_pixels(f, nonempty(r.noise16, "16-bit noise"));
   if (f.kind == "noise32") return staged_pixels(f, nonempty(r.noise32, "32-bit noise"));
-  if (f.kind == "pgm") {
-    const std::string file = pgm_file(r.pgm, r.width, r.height, 1.0);
-    return StagedFile(f.path, std::string(), file.data(), file.size());
+  if (f.kind == "pgm") {  // pgm_file's header, then the pixels from where they are
+    return StagedFile(f.path, pgm_file({}, r.width, r.height, 1.0), r.pgm.data(), r.pgm.size());
   }
   if (f.kind == "header") return StagedFile(f.path, f.header, nullptr, 0);
   throw std::invalid_argument("unknown image kind '" + f.kind + "'");
