@@ -3,9 +3,7 @@
 /// and gammln) is a separate pure function, so a caller that knows the next mean early can have it
 /// computed while the current draws run; the draws, their order and every value are the C's.
 #pragma once
-#include <algorithm>
 #include <cmath>
-#include <cstddef>
 
 #include "nanobragg/random.hpp"
 #include "nanobragg/tan_pi.hpp"
@@ -70,35 +68,6 @@ const float* gammln_integers();
   }
   st.gauss_iset = 0;
   return st.gauss_gset;
-}
-
-/// n successive gaussdev(idum, st) values into out, the state left as they leave it (the spare
-/// included). A chunk's draws (ran1 and the polar method's acceptance) come first and its pairs'
-/// logarithms and square roots after, so these are not on the draw chain.
-inline void gaussdev_block(float* out, std::size_t n, long& idum, RandomState& st) {
-  std::size_t k = 0;
-  if (n > 0 && st.gauss_iset) out[k++] = st.gauss_gset, st.gauss_iset = 0;
-  constexpr std::size_t chunk = 256;  // pairs
-  float v1s[chunk], v2s[chunk], rsqs[chunk];
-  while (k < n) {
-    const std::size_t pairs = std::min(chunk, (n - k + 1) / 2);
-    for (std::size_t q = 0; q < pairs; ++q) {
-      float v1, v2, rsq;
-      do {
-        v1 = float(2.0 * ran1_step(idum, st) - 1.0);
-        v2 = float(2.0 * ran1_step(idum, st) - 1.0);
-        rsq = v1 * v1 + v2 * v2;
-      } while (rsq >= 1.0 || rsq == 0);
-      v1s[q] = v1, v2s[q] = v2, rsqs[q] = rsq;
-    }
-    for (std::size_t q = 0; q < pairs; ++q) {
-      const float fac = float(std::sqrt(-2.0 * std::log(double(rsqs[q])) / rsqs[q]));
-      out[k++] = v2s[q] * fac;
-      st.gauss_gset = v1s[q] * fac;
-      if (k < n) out[k++] = st.gauss_gset;
-      else st.gauss_iset = 1;  // the last pair's second deviate stays the spare
-    }
-  }
 }
 
 /// What poidev derives from a mean xm <= 1e6 (and caches until the mean changes): g = exp(-xm)

@@ -1,7 +1,6 @@
 /// The detector chain of noisify.c's main() (L481-L663), stage by stage.
 #include "nanobragg/noisify/detector_response.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
@@ -265,18 +264,11 @@ ResponseImages detector_response(const float* input, int width, int height, cons
       src = &blurred;
     }
     const Binned v(*src, width, height, p.binning, p.threads);
-    // Pass 2 (L607-L637), the read-out noise drawn in pixel order after every Poisson deviate:
-    // one deviate per pixel whatever its value, so a block of them is drawn ahead of its pixels.
+    // Pass 2 (L607-L637), the read-out noise drawn in pixel order after every Poisson deviate.
     double total = 0.0;
-    constexpr std::size_t block = 4096;
-    float noise[block];
-    for (std::size_t i0 = 0; i0 < out_pixels; i0 += block) {
-      const std::size_t n = std::min(block, out_pixels - i0);
-      if (readout) draws::gaussdev_block(noise, n, idum, st);
-      for (std::size_t i = i0; i < i0 + n; ++i) {
-        total += v[i];
-        pixel(i, v[i], readout ? p.readout * noise[i - i0] : 0.0);
-      }
+    for (std::size_t i = 0; i < out_pixels; ++i) {
+      total += v[i];
+      pixel(i, v[i], readout ? p.readout * draws::gaussdev(idum, st) : 0.0);
     }
     r.photons = total;
   }

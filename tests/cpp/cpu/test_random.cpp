@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include "nanobragg/random.hpp"
-#include "nanobragg/random_draws.hpp"
 #include "nanobragg/setup.hpp"
 
 namespace nb = nanobragg;
@@ -196,24 +195,4 @@ TEST(Umat2Misset, MatchesCForAnotherSeed) {
   EXPECT_DOUBLE_EQ(m[0], 1.5420571530957339);
   EXPECT_DOUBLE_EQ(m[1], -0.2247709633282127);
   EXPECT_DOUBLE_EQ(m[2], -1.3031683150299234);
-}
-
-TEST(Gaussdev, BlockEqualsSuccessiveCalls) {
-  // gaussdev_block (random_draws.hpp): n deviates equal to n calls of gaussdev, and the same state
-  // after (the next call agrees), for odd and even n across its chunks, with and without a spare
-  // held at the start.
-  for (int start_spare = 0; start_spare < 2; ++start_spare) {
-    for (std::size_t n : {0, 1, 2, 3, 511, 512, 513, 1000}) {
-      nb::RandomState a, b;
-      long ia = -4242, ib = -4242;
-      if (start_spare) nb::gaussdev(&ia, a), nb::gaussdev(&ib, b);
-      std::vector<float> want(n), got(n + 1);
-      for (float& w : want) w = nb::gaussdev(&ia, a);
-      nb::draws::gaussdev_block(got.data(), n, ib, b);
-      got.resize(n);
-      EXPECT_EQ(got, want) << n;
-      EXPECT_EQ(nb::gaussdev(&ib, b), nb::gaussdev(&ia, a)) << n;
-      EXPECT_EQ(ib, ia) << n;
-    }
-  }
 }
