@@ -1,7 +1,9 @@
 /// The detector chain of noisify.c's main() (L481-L663), stage by stage.
 #include "nanobragg/noisify/detector_response.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <stdexcept>
 #include <exception>
@@ -77,18 +79,35 @@ std::vector<char> pixel_set(std::size_t pixels, double fraction, long seed) {
 }  // namespace
 
 InputScan scan_input(const float* input, std::int64_t pixels) {
-  // One pass without branches (a float maximum is the double maximum: the conversion is exact and
-  // monotonic; NaN never wins, as in the C's max_I < v), then the negative values, in raster
-  // order, only where the first pass found some.
-  float max_I = 0.0f;
+  // One pass on the float bits, in integer operations the compiler vectorizes. The C's double
+  // max_I (from 0, raised where max_I < v) is the largest v in (0, inf], NaN never counted: over
+  // those bit patterns (0, 0x7f800000] the integer order is the float order. v < 0.01 in double is
+  // v <= 0.01f, the float just below 0.01. Then the negative values, in raster order, only where
+  // the first pass found some.
+  static_assert(double(0.01f) < 0.01, "0.01f rounds down");
+  std::int32_t below_bits;
+  const float below = 0.01f;
+  std::memcpy(&below_bits, &below, sizeof below_bits);
+  std::int32_t max_bits = 0;
   std::int64_t negatives = 0, nonfinite = 0, below_001 = 0;
-  for (std::int64_t i = 0; i < pixels; ++i) {
-    const float v = input[i];
-    max_I = max_I < v ? v : max_I;
-    negatives += v < 0.0f;
-    nonfinite += !(std::fabs(v) <= std::numeric_limits<float>::max());
-    below_001 += (v > 0.0f) & (double(v) < 0.01);
+  for (std::int64_t start = 0; start < pixels; start += 1 << 20) {  // 32-bit counts per block
+    const std::int64_t end = std::min<std::int64_t>(pixels, start + (1 << 20));
+    std::int32_t neg = 0, bad = 0, small = 0, block_max = 0;
+    for (std::int64_t i = start; i < end; ++i) {
+      std::int32_t b;
+      std::memcpy(&b, input + i, sizeof b);
+      const std::int32_t magnitude = b & 0x7fffffff;
+      const std::int32_t positive = (b > 0) & (b <= 0x7f800000) ? b : 0;  // (0, inf]
+      block_max = block_max < positive ? positive : block_max;
+      neg += (b < 0) & (magnitude != 0) & (magnitude <= 0x7f800000);       // v < 0 (not -0, not NaN)
+      bad += magnitude >= 0x7f800000;                                     // infinite or NaN
+      small += (b > 0) & (b <= below_bits);                               // 0 < v < 0.01
+    }
+    max_bits = max_bits < block_max ? block_max : max_bits;
+    negatives += neg, nonfinite += bad, below_001 += small;
   }
+  float max_I;
+  std::memcpy(&max_I, &max_bits, sizeof max_I);
   InputScan s;
   s.max_I = max_I, s.nonfinite = nonfinite, s.below_001 = below_001;
   s.negatives.reserve(std::size_t(negatives));

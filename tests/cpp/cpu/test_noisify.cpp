@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -165,5 +166,40 @@ TEST(NoisifyRandom, PassOneEqualsTheSerialReadingOfTheC) {
     p.readout = variant == 3 ? 3.0 : 0.0;
     const ResponseImages r = detector_response(in.data(), 200, 100, p, -7, true);
     EXPECT_EQ(r.noise16, serial_noise16(in, p, -7)) << "variant " << variant;
+  }
+}
+
+TEST(NoisifyScan, EqualsTheLiteralLoopOnEveryKindOfFloat) {
+  // scan_input works on the float bits; the C's loop reads doubles. Random bit patterns (NaN of
+  // both signs, infinities, zeros of both signs, subnormals) and the floats around 0.01, in
+  // lengths that leave partial blocks.
+  std::vector<float> in;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 300000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    float f;
+    const std::uint32_t bits = i % 3 == 0 ? x : (x & 0x807fffffu) | ((x >> 9 & 1) ? 0x3c000000u : 0x7f800000u);
+    std::memcpy(&f, &bits, sizeof f);
+    in.push_back(f);
+  }
+  for (float f : {0.0f, -0.0f, 0.01f, std::nextafter(0.01f, 1.0f), std::nextafter(0.01f, 0.0f), 1e-45f, -1e-45f,
+                  std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN()}) {
+    in.push_back(f);
+  }
+  for (std::size_t n : {std::size_t(0), std::size_t(7), in.size()}) {
+    InputScan want;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = in[i];
+      if (want.max_I < v) want.max_I = v;
+      if (v < 0.0) want.negatives.push_back(in[i]);
+      if (!std::isfinite(v)) ++want.nonfinite;
+      if (v > 0.0 && v < 0.01) ++want.below_001;
+    }
+    const InputScan got = scan_input(in.data(), std::int64_t(n));
+    EXPECT_EQ(got.max_I, want.max_I);
+    EXPECT_EQ(got.negatives, want.negatives);
+    EXPECT_EQ(got.nonfinite, want.nonfinite);
+    EXPECT_EQ(got.below_001, want.below_001);
   }
 }
