@@ -8,7 +8,9 @@ The image is synthetic and deterministic: a water-like ring background of ~20 ph
 lattice of Bragg-like spots up to ~5000 photons. Each case runs both programs in a fresh folder
 (whole process: start-up, reading, the chain, writing), alternating run by run; the median wall
 time is printed with the ratio C/ours (> 1: we are faster), the CPU time of each process (user +
-system: the fairer figure on a busy machine) and whether every output file is byte-identical. Without NB_NOISIFY_BIN only our times are printed. One JSON line at the end.
+system: the fairer figure on a busy machine) and whether every output file is byte-identical;
+first, the interpreter's start-up (`python -c pass`), a floor under every run of ours. Without
+NB_NOISIFY_BIN only our times are printed. One JSON line at the end.
 """
 import argparse
 import json
@@ -56,7 +58,9 @@ def main() -> int:
     work = tempfile.mkdtemp(prefix="bench-noisify-")
     floats = os.path.join(work, "in.bin")
     image(a.pixels).tofile(floats)
-    print(f"image {a.pixels}x{a.pixels}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; C: {c_bin or 'not given'}")
+    floor = statistics.median(timed([sys.executable, "-c", "pass"], work)[0] for _ in range(5))
+    print(f"image {a.pixels}x{a.pixels}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; C: {c_bin or 'not given'}; "
+          f"interpreter start-up (python -c pass) {floor:.3f} s")
     print(f"{'case':24s} {'ours s':>8s} {'C s':>8s} {'C/ours':>7s} {'ours cpu':>9s} {'C cpu':>7s}  identical")
     rows = []
     for name in a.cases.split(","):
@@ -78,7 +82,8 @@ def main() -> int:
         print(f"{name:24s} {row['ours_s']:8.3f} {c_s} {ratio} {row['ours_cpu_s']:9.3f} {c_cpu}  "
               f"{'' if same is None else same}")
         rows.append(row)
-    print(json.dumps({"pixels": a.pixels, "repeat": a.repeat, "load": os.getloadavg()[0], "rows": rows}))
+    print(json.dumps({"pixels": a.pixels, "repeat": a.repeat, "load": os.getloadavg()[0], "python_floor_s": floor,
+                      "rows": rows}))
     return 0 if all(r["identical"] in (None, True) for r in rows) else 1
 
 

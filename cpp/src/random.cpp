@@ -4,22 +4,16 @@
 #include <cmath>
 #include <vector>
 
+#include "nanobragg/random_draws.hpp"
+
 // The C promotes float arguments of exp/log/sqrt to double; std:: would pick the float overloads,
 // so every such call below casts to double explicitly.
 
 namespace nanobragg {
 
-namespace {
-constexpr long IA = 16807, IM = 2147483647, IQ = 127773, IR = 2836, NTAB = 32;
-constexpr long NDIV = 1 + (IM - 1) / NTAB;
-constexpr double AM = 1.0 / IM;
-constexpr double RNMX = 1.0 - 1.2e-7;
-}  // namespace
-
-namespace {
-// ran1's first call of a stream (or of the program): load the shuffle table from the seed; returns
-// the new seed (by value, so a caller's local seed never has its address taken).
-[[gnu::noinline]] long ran1_load(long idum, RandomState& st) {
+namespace draws {
+Ran1Table ran1_load(long idum) {
+  Ran1Table t;
   long k;
   if (-idum < 1) idum = 1;
   else idum = -idum;
@@ -27,26 +21,24 @@ namespace {
     k = idum / IQ;
     idum = IA * (idum - k * IQ) - IR * k;
     if (idum < 0) idum += IM;
-    if (j < NTAB) st.iv[j] = idum;
+    if (j < NTAB) t.iv[j] = idum;
   }
-  st.iy = st.iv[0];
-  return idum;
+  t.idum = idum;
+  return t;
 }
 
-// The body of ran1, inlined into the deviates below (the draws are the hot loop of noisify).
-[[gnu::always_inline]] inline float ran1_step(long& idum, RandomState& st) {
-  if (idum <= 0 || !st.iy) idum = ran1_load(idum, st);
-  const long k = idum / IQ;
-  idum = IA * (idum - k * IQ) - IR * k;
-  if (idum < 0) idum += IM;
-  const long j = st.iy / NDIV;
-  st.iy = st.iv[j];
-  st.iv[j] = idum;
-  float temp;
-  if ((temp = float(AM * st.iy)) > RNMX) return float(RNMX);
-  return temp;
+// gammln of the small integers, the rejection loop's gammln(em + 1): computed once, same values.
+const float* gammln_integers() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(gammln_table_size);
+    for (int k = 1; k < gammln_table_size; ++k) t[k] = gammln(float(k));
+    return t;
+  }();
+  return table.data();
 }
+}  // namespace draws
 
+namespace {
 /// The seed a deviate works on, copied to a local for the call and written back at its end: the
 /// compiler must assume *idum may alias the shuffle table it stores into, and would otherwise load
 /// and store the seed around every draw. Same values.
@@ -60,25 +52,11 @@ struct LocalSeed {
 };
 }  // namespace
 
-float ran1(long* idum, RandomState& st) { return ran1_step(*idum, st); }
+float ran1(long* idum, RandomState& st) { return draws::ran1_step(*idum, st); }
 
 float gaussdev(long* seed, RandomState& st) {
   LocalSeed local(seed);
-  long& idum = local.value;
-  if (st.gauss_iset == 0) {
-    float v1, v2, rsq;
-    do {
-      v1 = float(2.0 * ran1_step(idum, st) - 1.0);
-      v2 = float(2.0 * ran1_step(idum, st) - 1.0);
-      rsq = v1 * v1 + v2 * v2;
-    } while (rsq >= 1.0 || rsq == 0);
-    const float fac = float(std::sqrt(-2.0 * std::log(double(rsq)) / rsq));
-    st.gauss_gset = v1 * fac;
-    st.gauss_iset = 1;
-    return v2 * fac;
-  }
-  st.gauss_iset = 0;
-  return st.gauss_gset;
+  return draws::gaussdev(local.value, st);
 }
 
 float gammln(float xx) {
@@ -93,67 +71,15 @@ float gammln(float xx) {
   return float(-tmp + std::log(2.5066282746310005 * ser / x));
 }
 
-namespace {
-// gammln of the small integers, the rejection loop's gammln(em + 1): computed once, same values.
-constexpr int gammln_table_size = 4096;
-const float* gammln_integers() {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(gammln_table_size);
-    for (int k = 1; k < gammln_table_size; ++k) t[k] = gammln(float(k));
-    return t;
-  }();
-  return table.data();
-}
-}  // namespace
-
 float poidev(float xm, long* seed, RandomState& st) {
   LocalSeed local(seed);
-  long& idum = local.value;
-  if (xm > 1.0e6) {
-    long seed_for_gauss = idum;  // a copy: idum's own address is never taken
-    const float g = gaussdev(&seed_for_gauss, st);
-    idum = seed_for_gauss;
-    return float(xm + std::sqrt(double(xm)) * g);
-  }
-  float em, t, y;
-  if (xm < 12.0) {
-    if (xm != st.poidev_oldm) {
-      st.poidev_oldm = xm;
-      st.poidev_g = float(std::exp(double(-xm)));
-    }
-    const float g = st.poidev_g;
-    em = -1;
-    t = 1.0;
-    do {
-      ++em;
-      t *= ran1_step(idum, st);
-    } while (t > g);
-  } else {
-    if (xm != st.poidev_oldm) {
-      st.poidev_oldm = xm;
-      st.poidev_sq = float(std::sqrt(2.0 * xm));
-      st.poidev_alxm = float(std::log(double(xm)));
-      st.poidev_g = float(xm * st.poidev_alxm - gammln(float(xm + 1.0)));
-    }
-    const float sq = st.poidev_sq, alxm = st.poidev_alxm, g = st.poidev_g;
-    do {
-      do {
-        y = float(std::tan(M_PI * ran1_step(idum, st)));
-        em = sq * y + xm;
-      } while (em < 0.0);
-      em = float(std::floor(em));
-      // em is a whole number >= 0 here, so em + 1 indexes the table exactly.
-      const float lg = em + 1.0f < gammln_table_size ? gammln_integers()[int(em) + 1] : gammln(float(em + 1.0));
-      t = float(0.9 * (1.0 + y * y) * std::exp(double(em * alxm - lg - g)));
-    } while (ran1_step(idum, st) > t);
-  }
-  return em;
+  return draws::poidev(xm, local.value, st, [xm] { return draws::poisson_setup(xm); });
 }
 
 void mosaic_rotation_umat(float mosaicity, double umat[9], long* idum, RandomState& st) {
-  const double r1 = 2.0 * ran1_step(*idum, st) - 1.0;
-  const double r2 = 2.0 * ran1_step(*idum, st) - 1.0;
-  const double r3 = 2.0 * ran1_step(*idum, st) - 1.0;
+  const double r1 = 2.0 * draws::ran1_step(*idum, st) - 1.0;
+  const double r2 = 2.0 * draws::ran1_step(*idum, st) - 1.0;
+  const double r3 = 2.0 * draws::ran1_step(*idum, st) - 1.0;
   const double xyrad = std::sqrt(1.0 - r2 * r2);
   // float arithmetic as in the C: a float spread times powf of float arguments.
   const double rot = mosaicity * powf(float(1.0 - r3 * r3), float(1.0 / 3.0));

@@ -224,3 +224,38 @@ def test_api_threads_and_inputs():
         DetectorResponse(psf="lorentz")
     with pytest.raises(ValueError):
         DetectorResponse(psf="gauss", psf_radius=200).apply(img, seed=1)
+
+
+def test_files_written_by_the_chain_all_or_none(tmp_path, monkeypatch, capsys, flat):
+    # The command's files come from the chain (noiseless ones staged beside the draws): equal to
+    # what ResponseImages.write gives, and where one cannot be written none is left, temporaries
+    # included.
+    from nanobragg_ext import _core
+
+    rc, _, _ = run(tmp_path, monkeypatch, capsys, "-floatfile", flat, "-seed", "3", "-threads", "2")
+    assert rc == 0
+    req_params = DetectorResponse().params
+    floats = np.fromfile(flat, dtype="<f4")
+    head = (tmp_path / "intimage.img").read_bytes()[:HEADER]
+    for threads in (1, 2):
+        req_params.threads = threads
+        out = tmp_path / f"t{threads}"
+        out.mkdir()
+        r = _core.noisify_response(floats, 64, 64, req_params, -3, True,
+                                   [("int16", str(out / "i.img"), head), ("pgm", str(out / "p.pgm"), b"")],
+                                   [("noise16", str(out / "n.img"), head)])
+        assert (out / "i.img").read_bytes() == (tmp_path / "intimage.img").read_bytes()
+        assert (out / "p.pgm").read_bytes() == (tmp_path / "image.pgm").read_bytes()
+        assert (out / "n.img").read_bytes() == (tmp_path / "noiseimage.img").read_bytes()
+        r.write("noise16", str(out / "again.img"), head)
+        assert (out / "again.img").read_bytes() == (out / "n.img").read_bytes()
+        bad = tmp_path / f"bad{threads}"
+        bad.mkdir()
+        with pytest.raises(ValueError):
+            _core.noisify_response(floats, 64, 64, req_params, -3, True, [("int16", str(bad / "i.img"), head)],
+                                   [("noise16", str(bad / "missing" / "n.img"), head)])
+        with pytest.raises(ValueError):  # a noiseless file that fails on the side thread
+            _core.noisify_response(floats, 64, 64, req_params, -3, True,
+                                   [("int16", str(bad / "missing" / "i.img"), head)],
+                                   [("noise16", str(bad / "n.img"), head)])
+        assert list(bad.iterdir()) == []

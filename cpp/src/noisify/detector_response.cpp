@@ -1,14 +1,18 @@
 /// The detector chain of noisify.c's main() (L481-L663), stage by stage.
 #include "nanobragg/noisify/detector_response.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <stdexcept>
 #include <exception>
+#include <limits>
 #include <string>
 #include <thread>
 
 #include "nanobragg/random.hpp"
+#include "nanobragg/random_draws.hpp"
 #include "nanobragg/threads.hpp"
 
 #if defined(_OPENMP)
@@ -75,19 +79,46 @@ std::vector<char> pixel_set(std::size_t pixels, double fraction, long seed) {
 }  // namespace
 
 InputScan scan_input(const float* input, std::int64_t pixels) {
+  // One pass on the float bits, in integer operations the compiler vectorizes. The C's double
+  // max_I (from 0, raised where max_I < v) is the largest v in (0, inf], NaN never counted: over
+  // those bit patterns (0, 0x7f800000] the integer order is the float order. v < 0.01 in double is
+  // v <= 0.01f, the float just below 0.01. Then the negative values, in raster order, only where
+  // the first pass found some.
+  static_assert(double(0.01f) < 0.01, "0.01f rounds down");
+  std::int32_t below_bits;
+  const float below = 0.01f;
+  std::memcpy(&below_bits, &below, sizeof below_bits);
+  std::int32_t max_bits = 0;
+  std::int64_t negatives = 0, nonfinite = 0, below_001 = 0;
+  for (std::int64_t start = 0; start < pixels; start += 1 << 20) {  // 32-bit counts per block
+    const std::int64_t end = std::min<std::int64_t>(pixels, start + (1 << 20));
+    std::int32_t neg = 0, bad = 0, small = 0, block_max = 0;
+    for (std::int64_t i = start; i < end; ++i) {
+      std::int32_t b;
+      std::memcpy(&b, input + i, sizeof b);
+      const std::int32_t magnitude = b & 0x7fffffff;
+      const std::int32_t positive = (b > 0) & (b <= 0x7f800000) ? b : 0;  // (0, inf]
+      block_max = block_max < positive ? positive : block_max;
+      neg += (b < 0) & (magnitude != 0) & (magnitude <= 0x7f800000);       // v < 0 (not -0, not NaN)
+      bad += magnitude >= 0x7f800000;                                     // infinite or NaN
+      small += (b > 0) & (b <= below_bits);                               // 0 < v < 0.01
+    }
+    max_bits = max_bits < block_max ? block_max : max_bits;
+    negatives += neg, nonfinite += bad, below_001 += small;
+  }
+  float max_I;
+  std::memcpy(&max_I, &max_bits, sizeof max_I);
   InputScan s;
-  for (std::int64_t i = 0; i < pixels; ++i) {
-    const double v = input[i];
-    if (s.max_I < v) s.max_I = v;
-    if (v < 0.0) s.negatives.push_back(input[i]);
-    if (!std::isfinite(v)) ++s.nonfinite;
-    if (v > 0.0 && v < 0.01) ++s.below_001;
+  s.max_I = max_I, s.nonfinite = nonfinite, s.below_001 = below_001;
+  s.negatives.reserve(std::size_t(negatives));
+  for (std::int64_t i = 0; negatives && i < pixels; ++i) {
+    if (input[i] < 0.0f) s.negatives.push_back(input[i]), --negatives;
   }
   return s;
 }
 
 ResponseImages detector_response(const float* input, int width, int height, const ResponseParams& p, long seed,
-                                 bool with_noise) {
+                                 bool with_noise, const NoiselessDone& noiseless_done) {
   if (p.binning < 1 || width % p.binning != 0 || height % p.binning != 0) {
     throw std::invalid_argument("binning " + std::to_string(p.binning) + " does not divide the " +
                                 std::to_string(width) + " x " + std::to_string(height) + " image");
@@ -98,28 +129,34 @@ ResponseImages detector_response(const float* input, int width, int height, cons
   r.width = width / p.binning, r.height = height / p.binning;
   const std::size_t out_pixels = std::size_t(r.width) * r.height;
 
-  // Photons/pixel (L481-L491), in float as the C stores them.
-  // Serial: an OpenMP region here would leave its workers spinning through the serial draws.
+  // Photons/pixel (L481-L491), in float as the C stores them; computed where used (an array
+  // only where the PSF or the binning needs the whole image).
   const int threads = thread_count(p.threads);
-  std::vector<float> photons(pixels);
-  for (std::size_t i = 0; i < pixels; ++i) photons[i] = float(p.photon_factor * double(input[i]));
+  const double photon_factor = p.photon_factor;
+  auto photon = [&](std::size_t i) { return float(photon_factor * double(input[i])); };
 
   // Noiseless integers and PGM (L495-L563); the PSF reaches them only without noise. With noise
-  // and a second thread they are made beside the serial draws below (they read only photons).
+  // and a second thread they are made beside the serial draws below (they read only the input).
   auto noiseless = [&](int stage_threads) {
-    std::vector<float> blurred;
+    const bool blur = !with_noise && p.psf.type != PsfType::none;
+    std::vector<float> photons, blurred;
+    if (blur || p.binning > 1) {
+      photons.resize(pixels);
+      for (std::size_t i = 0; i < pixels; ++i) photons[i] = photon(i);
+    }
     const std::vector<float>* src = &photons;
-    if (!with_noise && p.psf.type != PsfType::none) {
+    if (blur) {
       r.noiseless_psf = apply_psf(photons.data(), width, height, p.psf, blurred, stage_threads);
       src = &blurred;
     }
     const Binned v(*src, width, height, p.binning, stage_threads);
+    const bool direct = src->empty();  // binning 1, no PSF: the photons themselves
     r.int16.resize(out_pixels);
     r.pgm.resize(out_pixels);
     if (p.bits == 32) r.int32.resize(out_pixels);
     std::int64_t wrapped = 0, clipped32 = 0;
     for (std::size_t i = 0; i < out_pixels; ++i) {
-      double adu = v[i] * p.gain + p.adc;
+      double adu = (direct ? double(photon(i)) : v[i]) * p.gain + p.adc;
       if (p.saturation > 0.0 && adu > p.saturation) adu = p.saturation;
       if (adu > int32_ceiling) adu = int32_ceiling;
       const double adu16 = adu > int16_ceiling ? int16_ceiling : adu;
@@ -133,6 +170,7 @@ ResponseImages detector_response(const float* input, int width, int height, cons
       r.pgm[i] = std::uint8_t(r.int16[i] > 255 ? 255 : r.int16[i]);
     }
     r.wrapped_noiseless = wrapped, r.clipped32 = clipped32;
+    if (noiseless_done) noiseless_done(r);
   };
   if (!with_noise) {
     noiseless(p.threads);
@@ -159,74 +197,100 @@ ResponseImages detector_response(const float* input, int width, int height, cons
     }
   } join{side};
 
-  // Pass 1 (L571-L590): flicker, calibration error and Poisson deviates, one pixel after another
-  // from the two streams that share one ran1 table and one Gaussian spare (N3).
-  RandomState st;
-  long idum = seed, calib = p.calib_idum;
-  std::vector<float> counts(pixels);
-  double sum = 0.0;
-  for (std::size_t i = 0; i < pixels; ++i) {
-    double photons0 = photons[i];
-    if (p.flicker > 0.0) photons0 *= (1.0 + p.flicker * gaussdev(&idum, st));
-    if (p.calibration > 0.0) photons0 *= (1.0 + p.calibration * gaussdev(&calib, st));
-    const float mean = float(photons0);
-    float n;
-    if (corrected && !(mean > 0.0f)) {
-      n = 0.0f;  // no photons from a negative (or NaN) mean, and no draw
-    } else {
-      if (i == 0 && mean == -1.0f) r.first_mean_minus1 = true;
-      n = poidev(mean, &idum, st);
-    }
-    if (mean > 1.0e6f) {
-      ++r.poisson_gaussian;
-      if (corrected) n = n > 0.0f ? float(std::floor(double(n) + 0.5)) : 0.0f;
-    }
-    counts[i] = n;
-    sum += n;
-  }
-  r.photons_before_psf = sum;
-  if (side.joinable()) side.join();
-  if (side_error) std::rethrow_exception(side_error);
-
-  // PSF on the photon counts, before read-out noise (N5).
-  std::vector<float> blurred;
-  const std::vector<float>* src = &counts;
-  if (p.psf.type != PsfType::none) {
-    r.noise_psf = apply_psf(counts.data(), width, height, p.psf, blurred, p.threads);
-    src = &blurred;
-  }
-  const Binned v(*src, width, height, p.binning, p.threads);
-
-  // Pass 2 (L607-L637): gain, adc, read-out noise (drawn in pixel order), clipping, casts.
+  // Pass 2's pixel (L607-L637): gain, adc, read-out noise, clipping, casts.
   if (p.bits == 16) r.noise16.resize(out_pixels);
   if (p.bits == 32) r.noise32.resize(out_pixels);
   const double sat = p.saturation;
   const int bits = p.bits;
   long overloads = 0;
   std::int64_t wrapped = 0;
-  double total = 0.0;
-  auto pixel = [&](std::size_t i, double noise, long& over, std::int64_t& wrap) {
-    double adu = v[i] * p.gain + p.adc + noise;
-    if (sat > 0.0 && adu > sat) adu = sat, ++over;
+  // adu = n*gain + adc, then adu += readout*gaussdev: added in that order.
+  auto pixel = [&](std::size_t i, double counts, double noise) {
+    double adu = counts * p.gain + p.adc + noise;
+    if (sat > 0.0 && adu > sat) adu = sat, ++overloads;
     if (adu > int32_ceiling) {
       adu = int32_ceiling;
-      if (bits == 32) ++over;
+      if (bits == 32) ++overloads;
     }
     if (bits == 32) r.noise32[i] = cast32(adu, corrected);
     if (adu > int16_ceiling) {
       adu = int16_ceiling;
-      if (bits == 16) ++over;
+      if (bits == 16) ++overloads;
     }
     if (bits == 16) r.noise16[i] = cast16(adu, corrected);
-    if (adu <= -1.0 && !corrected) ++wrap;
+    if (adu <= -1.0 && !corrected) ++wrapped;
   };
-  // adu = n*gain + adc, then adu += readout*gaussdev (drawn in pixel order): the lambda adds in that order.
   const bool readout = p.readout > 0.0;
-  for (std::size_t i = 0; i < out_pixels; ++i) {
-    total += v[i];
-    pixel(i, readout ? p.readout * gaussdev(&idum, st) : 0.0, overloads, wrapped);
+  // Without a PSF, binning or read-out noise, pass 2 needs nothing but this pixel's count (and no
+  // draw), so it runs inside pass 1 and the counts are never stored.
+  const bool fused = p.psf.type == PsfType::none && p.binning == 1 && !readout;
+
+  // Pass 1 (L571-L590): flicker, calibration error and Poisson deviates, one pixel after another
+  // from the two streams that share one ran1 table and one Gaussian spare (N3).
+  RandomState st;
+  long idum = seed, calib = p.calib_idum;
+  std::vector<float> counts(fused ? 0 : pixels);
+  double sum = 0.0;
+  const double flicker = p.flicker, calibration = p.calibration;
+  // Without flicker, the next pixel's mean is known before this pixel's draws whenever its
+  // calibration deviate is the Gaussian spare now held (or there is no calibration error): its
+  // Poisson set-up is computed here, where it overlaps these draws instead of waiting for them.
+  float ahead_mean = NAN;  // NaN matches no mean
+  draws::PoissonSetup ahead;
+  for (std::size_t i = 0; i < pixels; ++i) {
+    double photons0 = photon(i);
+    if (flicker > 0.0) photons0 *= (1.0 + flicker * draws::gaussdev(idum, st));
+    if (calibration > 0.0) photons0 *= (1.0 + calibration * draws::gaussdev(calib, st));
+    const float mean = float(photons0);
+    const bool mean_ahead = mean == ahead_mean;
+    const draws::PoissonSetup setup = mean_ahead ? ahead : draws::PoissonSetup{};
+    if (flicker == 0.0 && i + 1 < pixels && (calibration == 0.0 || st.gauss_iset)) {
+      double next = photon(i + 1);
+      if (calibration > 0.0) next *= (1.0 + calibration * st.gauss_gset);
+      ahead_mean = float(next);
+      if (ahead_mean <= 1.0e6f) ahead = draws::poisson_setup(ahead_mean);
+      else ahead_mean = NAN;
+    } else {
+      ahead_mean = NAN;
+    }
+    float n;
+    if (corrected && !(mean > 0.0f)) {
+      n = 0.0f;  // no photons from a negative (or NaN) mean, and no draw
+    } else {
+      if (i == 0 && mean == -1.0f) r.first_mean_minus1 = true;
+      n = draws::poidev(mean, idum, st, [&] { return mean_ahead ? setup : draws::poisson_setup(mean); });
+    }
+    if (mean > 1.0e6f) {
+      ++r.poisson_gaussian;
+      if (corrected) n = n > 0.0f ? float(std::floor(double(n) + 0.5)) : 0.0f;
+    }
+    sum += n;
+    if (fused) pixel(i, double(n), 0.0);
+    else counts[i] = n;
   }
-  r.photons = total;
+  r.photons_before_psf = sum;
+  if (side.joinable()) side.join();
+  if (side_error) std::rethrow_exception(side_error);
+
+  if (fused) {
+    r.photons = sum;
+  } else {
+    // PSF on the photon counts, before read-out noise (N5).
+    std::vector<float> blurred;
+    const std::vector<float>* src = &counts;
+    if (p.psf.type != PsfType::none) {
+      r.noise_psf = apply_psf(counts.data(), width, height, p.psf, blurred, p.threads);
+      src = &blurred;
+    }
+    const Binned v(*src, width, height, p.binning, p.threads);
+    // Pass 2 (L607-L637), the read-out noise drawn in pixel order after every Poisson deviate.
+    double total = 0.0;
+    for (std::size_t i = 0; i < out_pixels; ++i) {
+      total += v[i];
+      pixel(i, v[i], readout ? p.readout * draws::gaussdev(idum, st) : 0.0);
+    }
+    r.photons = total;
+  }
   r.overloads = overloads;
   r.wrapped_noise = wrapped;
 

@@ -110,6 +110,20 @@ PsfReport apply_psf(const float* in, int width, int height, const PsfSpec& spec,
   const std::vector<double> kernel = psf_kernel(spec.type, w, radius);
 
   // Per-source radius and lost photons (L836-L873); 0 marks a pixel that is skipped.
+  // What a source pixel keeps outside its radius r: v * exp(-ln16 (r/w)^2) (gauss) or
+  // v * g / sqrt(g^2 + r^2) (fiber). The factor is a pure function of |r| (even in r), so it is
+  // taken from a table of the radii up to 4096 rather than recomputed per pixel: same values.
+  auto loss_of_radius = [&](int r) {
+    if (!gauss) return std::sqrt(g * g + r * r);
+    double rsq = r;
+    rsq = rsq / w;
+    rsq = rsq * rsq;
+    return std::exp(-std::log(16.0) * rsq);
+  };
+  const int table_radii = std::min(maxwidth, 4096);
+  std::vector<double> loss_by_radius(std::size_t(table_radii) + 1);
+  for (int r = 1; r <= table_radii; ++r) loss_by_radius[std::size_t(r)] = loss_of_radius(r);
+
   std::vector<int> src_radius(std::size_t(pixels), 0);
   std::vector<double> src_lost(std::size_t(pixels), 0.0);
   bool nan_seen = false;
@@ -134,15 +148,9 @@ PsfReport apply_psf(const float* in, int width, int height, const PsfSpec& spec,
     }
     if (r == 0) r = 1;
     if (r > maxwidth) r = maxwidth;
-    double lost;
-    if (gauss) {
-      double rsq = r;
-      rsq = rsq / w;
-      rsq = rsq * rsq;
-      lost = v * std::exp(-std::log(16.0) * rsq);
-    } else {
-      lost = v * g / std::sqrt(g * g + r * r);
-    }
+    const int table_r = r < 0 ? (r >= -table_radii ? -r : 0) : (r <= table_radii ? r : 0);
+    const double f = table_r ? loss_by_radius[std::size_t(table_r)] : loss_of_radius(r);
+    const double lost = gauss ? v * f : v * g / f;
     src_radius[std::size_t(i)] = r;
     src_lost[std::size_t(i)] = lost;
   }

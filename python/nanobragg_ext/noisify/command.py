@@ -2,8 +2,9 @@
 
 Phases as in the C's main() (NOISIFY.md section 3): parse, banner (or the usage text and exit 9),
 image size, read the floats, print the parameters, then the detector chain in C++ and the files.
-Everything is computed before the first file is written, and every file is written atomically,
-so a refused run (one line on stderr, exit 2) leaves nothing behind. Where the C's arithmetic
+Everything is computed before the first file is put in place: the files are written under
+temporary names (the noiseless ones while the noise is drawn) and renamed only once all are
+written, so a refused run (one line on stderr, exit 2) leaves nothing behind. Where the C's arithmetic
 gives an unphysical result on sound input (its quirks) we reproduce its bytes and say so in one
 warning line on stderr; ``-corrected`` gives the physical result instead.
 """
@@ -203,13 +204,20 @@ def run(argv: List[str], out=None) -> int:
         _warn(f"quirk N10: -bits {req.bits} writes headers without pixels")
 
     _check_writable(req)
-    result = _core.noisify_response(floats, x, y, response.params, req.seed, req.calculate_noise)
-    width, height = result.width, result.height
+    width, height = x // req.rebin, y // req.rebin  # the native chain refuses a rebin that does not divide
     if header is not None:
         head = header.header
     else:
         head = noisify_header(req.bits, width, height, req.pixel * req.rebin, req.distance, req.lambda_,
                               req.Xbeam, req.Ybeam, req.detsize_y, req.phi0, req.osc)
+    # The files are written by the chain: the noiseless ones while the noise is drawn, all put in
+    # place at the end (none if one fails); the lines below report them in the C's order.
+    noiseless_files = [({16: "int16", 32: "int32"}.get(req.bits, "header"), req.intfile, head)]
+    if req.write_pgm:
+        noiseless_files.append(("pgm", req.pgmfile, b""))
+    noise_files = [({16: "noise16", 32: "noise32"}.get(req.bits, "header"), req.noisefile, head)]
+    result = _core.noisify_response(floats, x, y, response.params, req.seed, req.calculate_noise,
+                                    noiseless_files, noise_files if req.calculate_noise else None)
 
     if not req.calculate_noise and psf_on:
         say(f"  applying PSF to noiseless image width = {req.psf_fwhm / req.pixel:g} pixels")
@@ -219,10 +227,8 @@ def run(argv: List[str], out=None) -> int:
         say(f"writing {req.intfile} as {width * height} 2-byte integers")
     if req.bits == 32:
         say(f"writing {req.intfile} as {width * height} 4-byte integers")
-    result.write({16: "int16", 32: "int32"}.get(req.bits, "header"), req.intfile, head)
     if req.write_pgm:
         say(f"writing {req.pgmfile} as 1-byte integers")
-        result.write("pgm", req.pgmfile, b"")
     if not req.calculate_noise:
         return 0
     if psf_on:
@@ -236,7 +242,6 @@ def run(argv: List[str], out=None) -> int:
         say(f"writing {req.noisefile} as 2-byte integers")
     if req.bits == 32:
         say(f"writing {req.noisefile} as 4-byte integers")
-    result.write({16: "noise16", 32: "noise32"}.get(req.bits, "header"), req.noisefile, head)
     return 0
 
 

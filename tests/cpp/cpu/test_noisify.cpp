@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -120,4 +121,85 @@ TEST(NoisifyRandom, FirstPoissonMeanOfMinusOneUsesTheUnsetCache) {
   EXPECT_EQ(poidev(-1.0f, &idum, st), 121.0f);  // noisify.c, nz_negative_first_minus1_quirk
   EXPECT_EQ(poidev(-0.5f, &idum, st), 0.0f);
   EXPECT_EQ(poidev(-1.0f, &idum, st), 0.0f);   // the cache now holds exp(1)
+}
+
+namespace {
+// noisify.c's passes 1 and 2 read literally (L571-L637, no PSF): one deviate after another
+// through the public generators, each Poisson set-up recomputed where the C's cache misses.
+std::vector<std::uint16_t> serial_noise16(const std::vector<float>& in, const ResponseParams& p, long seed) {
+  RandomState st;
+  long idum = seed, calib = p.calib_idum;
+  std::vector<float> counts(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    double photons0 = float(p.photon_factor * double(in[i]));
+    if (p.flicker > 0.0) photons0 *= (1.0 + p.flicker * gaussdev(&idum, st));
+    if (p.calibration > 0.0) photons0 *= (1.0 + p.calibration * gaussdev(&calib, st));
+    counts[i] = poidev(float(photons0), &idum, st);
+  }
+  std::vector<std::uint16_t> out(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    double adu = counts[i] * p.gain + p.adc;
+    if (p.readout > 0.0) adu += p.readout * gaussdev(&idum, st);
+    adu = std::min(adu, 65535.0);
+    out[i] = std::uint16_t(std::uint32_t(std::int32_t(adu)));
+  }
+  return out;
+}
+}  // namespace
+
+TEST(NoisifyRandom, PassOneEqualsTheSerialReadingOfTheC) {
+  // Means on both sides of 12 (direct and rejection methods), repeated means (the cache hits),
+  // a few above 1e6 (Gaussian, drawing the shared spare) and zeros: with and without the
+  // calibration error (whose spare lets the next set-up be computed early), with flicker (which
+  // never does), and with read-out noise (pass 2 drawn after pass 1, not fused into it).
+  std::vector<float> in(20000);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const double x = double(i % 997) / 997.0;
+    in[i] = i % 89 == 5 ? 2.0e6f : (i % 13 == 0 ? 0.0f : float(40.0 * x * x * (i % 3 == 0 ? 1.0 : 0.2)));
+    if (i % 101 == 50) in[i] = in[i - 1];
+  }
+  for (int variant = 0; variant < 4; ++variant) {
+    ResponseParams p;
+    p.threads = 1;
+    p.calibration = variant == 1 ? 0.0 : 0.03;
+    p.flicker = variant == 2 ? 0.02 : 0.0;
+    p.readout = variant == 3 ? 3.0 : 0.0;
+    const ResponseImages r = detector_response(in.data(), 200, 100, p, -7, true);
+    EXPECT_EQ(r.noise16, serial_noise16(in, p, -7)) << "variant " << variant;
+  }
+}
+
+TEST(NoisifyScan, EqualsTheLiteralLoopOnEveryKindOfFloat) {
+  // scan_input works on the float bits; the C's loop reads doubles. Random bit patterns (NaN of
+  // both signs, infinities, zeros of both signs, subnormals) and the floats around 0.01, in
+  // lengths that leave partial blocks.
+  std::vector<float> in;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 300000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    float f;
+    const std::uint32_t bits = i % 3 == 0 ? x : (x & 0x807fffffu) | ((x >> 9 & 1) ? 0x3c000000u : 0x7f800000u);
+    std::memcpy(&f, &bits, sizeof f);
+    in.push_back(f);
+  }
+  for (float f : {0.0f, -0.0f, 0.01f, std::nextafter(0.01f, 1.0f), std::nextafter(0.01f, 0.0f), 1e-45f, -1e-45f,
+                  std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN()}) {
+    in.push_back(f);
+  }
+  for (std::size_t n : {std::size_t(0), std::size_t(7), in.size()}) {
+    InputScan want;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = in[i];
+      if (want.max_I < v) want.max_I = v;
+      if (v < 0.0) want.negatives.push_back(in[i]);
+      if (!std::isfinite(v)) ++want.nonfinite;
+      if (v > 0.0 && v < 0.01) ++want.below_001;
+    }
+    const InputScan got = scan_input(in.data(), std::int64_t(n));
+    EXPECT_EQ(got.max_I, want.max_I);
+    EXPECT_EQ(got.negatives, want.negatives);
+    EXPECT_EQ(got.nonfinite, want.nonfinite);
+    EXPECT_EQ(got.below_001, want.below_001);
+  }
 }

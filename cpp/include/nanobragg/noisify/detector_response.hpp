@@ -4,6 +4,7 @@
 /// casts. Beyond the C, each off by default: pixel binning, a saturation level, hot and dead pixels.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "nanobragg/noisify/psf.hpp"
@@ -53,11 +54,17 @@ struct ResponseImages {
 
 InputScan scan_input(const float* input, std::int64_t pixels);
 
+/// Called once the noiseless images (int16, int32, pgm) are complete, while the draws may still
+/// run: it may read those and width/height, nothing else. With noise and two threads it runs on
+/// the side thread (so it can write their files off the critical path); what it throws, the
+/// chain rethrows.
+using NoiselessDone = std::function<void(const ResponseImages&)>;
+
 /// The whole chain: with_noise = false is -nonoise (the PSF then blurs the noiseless image and no
 /// number is drawn). seed is the noise stream as the C stores it (-n for -seed n). Throws
 /// std::invalid_argument for values the C cannot process (see apply_psf) or a binning that does
 /// not divide the image.
 ResponseImages detector_response(const float* input, int width, int height, const ResponseParams& p, long seed,
-                                 bool with_noise);
+                                 bool with_noise, const NoiselessDone& noiseless_done = nullptr);
 
 }  // namespace nanobragg::noisify
