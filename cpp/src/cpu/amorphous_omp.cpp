@@ -2,7 +2,8 @@
 /// carries its table look-up state from pixel to pixel in raster order; on a non-decreasing table
 /// that state only matters on an exact tie, so rows render in parallel and a row whose look-ups
 /// needed a state not yet known is rendered again, in order, once it is. A table whose stol
-/// column goes back (shortwater.stol) is rendered serially, as the C does.
+/// column goes back (shortwater.stol) is rendered row after row in the C's order (its walk
+/// serial, the rest of each block of pixels in SIMD).
 #include <vector>
 
 #include "nanobragg/amorphous.hpp"
@@ -41,13 +42,20 @@ AmorphousRow render_row(const AmorphousParams<double>& p, int s, WalkState walk,
       last->nearest[i] = px.nearest;
     }
   };
-  // A non-monotonic table needs the C's walk in order, pixel by pixel.
+  // A non-monotonic table needs the C's walk in order: blocks whose walk runs lane after lane.
   const bool lanes = p.corrected || p.table.monotonic;
+  const bool in_order = !lanes && in_order_block_fits<kLanes>(p);
   const int f_end = p.roi_xmax < p.fpixels - 1 ? p.roi_xmax : p.fpixels - 1;
   int f = p.roi_xmin > 0 ? p.roi_xmin : 0;
   AmorphousPixel<double> block[kLanes];
   while (f <= f_end) {
     if (lanes && f + kLanes - 1 <= f_end && amorphous_block<kLanes>(p, f, s, walk, block)) {
+      for (int w = 0; w < kLanes; ++w) store(f + w, block[w]);
+      f += kLanes;
+      continue;
+    }
+    if (in_order && f + kLanes - 1 <= f_end) {
+      amorphous_block_in_order<kLanes>(p, f, s, walk, block);
       for (int w = 0; w < kLanes; ++w) store(f + w, block[w]);
       f += kLanes;
       continue;

@@ -1,11 +1,13 @@
 // core/amorphous.hpp: the look-up without history equals nonBragg.c's persistent walk on
 // non-decreasing tables from every starting state (ties and NaN included), the SIMD-lane helpers
-// equal the scalar ones bit for bit, and the lanes of a block equal pixels rendered one by one.
+// equal the scalar ones bit for bit, and the lanes of a block equal pixels rendered one by one
+// (also the in-order block of non-monotonic tables, the C's walk carried across lanes and rows).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "nanobragg/amorphous.hpp"
@@ -150,6 +152,114 @@ TEST(Amorphous, BlockEqualsPixelsOneByOne) {
     blocks += compare_blocks<8, 2>(p, cases[c]);
   }
   EXPECT_GT(blocks, 40);
+}
+
+// Blocks whose walk runs lane after lane against the pixels one by one, the walk carried across
+// blocks and rows as render_row carries it; every term bit for bit. Returns how many pixels' look-up
+// depended on the walk's history (so a walk in another order would give other results).
+template <int kLanes>
+int compare_in_order_blocks(const AmorphousParams<double>& p, const std::string& what) {
+  EXPECT_TRUE(in_order_block_fits<kLanes>(p)) << what;
+  int history = 0;
+  WalkState wb{0, 1, 0, 1}, w1{0, 1, 0, 1};
+  for (int row : {0, 7, 8, 23}) {
+    for (int f0 = 0; f0 + kLanes <= 24; f0 += kLanes) {
+      AmorphousPixel<double> lanes[kLanes];
+      amorphous_block_in_order<kLanes>(p, f0, row, wb, lanes);
+      for (int w = 0; w < kLanes; ++w) {
+        const AmorphousPixel<double> one = amorphous_pixel(p, f0 + w, row, w1);
+        const AmorphousPixel<double>& got = lanes[w];
+        const std::string at = what + " lanes " + std::to_string(kLanes) + " pixel " + std::to_string(f0 + w) +
+                               "," + std::to_string(row);
+        for (auto term : {&AmorphousPixel<double>::value, &AmorphousPixel<double>::I, &AmorphousPixel<double>::F,
+                          &AmorphousPixel<double>::stol, &AmorphousPixel<double>::polar,
+                          &AmorphousPixel<double>::omega, &AmorphousPixel<double>::omega_sum}) {
+          EXPECT_EQ(std::memcmp(&(got.*term), &(one.*term), sizeof(double)), 0) << at;
+        }
+        EXPECT_EQ(got.nearest, one.nearest) << at;
+        if (walk_nearest(p.table, one.stol, 0) != one.nearest) ++history;
+      }
+      EXPECT_EQ(wb.nearest, w1.nearest) << what;
+    }
+  }
+  return history;
+}
+
+TEST(Amorphous, InOrderBlockEqualsPixelsOneByOne) {
+  Options opt;
+  opt.convention = Convention::Custom;
+  opt.fpixels = opt.spixels = 24;
+  opt.distance = 3e-3;  // stol up to about 0.3/A: across every table's decreases
+  opt.round_div = false;
+  // shortwater.stol's column (one decrease), a zig-zag with a decrease every third point, and
+  // one with ties and decreases; a monotonic one too (the block serves any table).
+  const std::vector<std::vector<double>> stols = {
+      {0, 0.0365, 0.07, 0.12, 0.162, 0.2, 0.18, 0.216, 0.3, 0.5},
+      {0, 0.03, 0.06, 0.05, 0.09, 0.12, 0.11, 0.15, 0.18, 0.17, 0.21, 0.24, 0.23, 0.27, 0.3, 0.29, 0.5},
+      {0, 0, 0.05, 0.1, 0.1, 0.08, 0.15, 0.15, 0.2, 0.19, 0.19, 0.25, 0.5},
+      {0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5}};
+  int history = 0, cases = 0;
+  for (std::size_t t = 0; t < stols.size(); ++t) {
+    std::vector<double> F;
+    for (std::size_t i = 0; i < stols[t].size(); ++i) F.push_back(3 + std::sin(0.7 * double(i)) * (i % 2 ? 2 : -4));
+    const StolTableData table = pad_stol_table(stols[t], F, 1e10);
+    EXPECT_EQ(table.monotonic, t == 3);
+    for (int c = 0; c < 3; ++c) {
+      opt.polarization = c == 1 ? 0.9 : 0.0;
+      opt.nopolar = c == 2;
+      for (int oversample : {1, 2}) {
+        for (int steps : {1, 2, 3}) {  // 1, 4 and 9 sources
+          opt.oversample = oversample;
+          opt.hdivrange = opt.vdivrange = steps > 1 ? 2e-3 : 0.0;
+          opt.hdivsteps = opt.vdivsteps = steps;
+          AmorphousOptions a;
+          const AmorphousSetup s = prepare_amorphous(opt, a, table, SourceList{});
+          AmorphousParams<double> p = s.params();
+          p.table.monotonic = 0;  // the C's walk (render_row sends only non-monotonic tables here)
+          ASSERT_EQ(p.n_sources, steps * steps);
+          const std::string what = "table " + std::to_string(t) + (c == 1 ? " K 0.9" : c == 2 ? " nopolar" : " K 0") +
+                                   " oversample " + std::to_string(oversample) + " sources " +
+                                   std::to_string(p.n_sources);
+          const int h = compare_in_order_blocks<8>(p, what) + compare_in_order_blocks<16>(p, what);
+          if (t < 3) history += h;
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 4 * 3 * 2 * 3);
+  EXPECT_GT(history, 100);  // the non-monotonic tables' look-ups depend on the walk's order
+}
+
+TEST(Amorphous, InOrderBlockWithANanStolEqualsPixels) {
+  // A NaN stol leaves the walk where it was (both comparisons false): the block must too.
+  Options opt;
+  opt.convention = Convention::Custom;
+  opt.fpixels = opt.spixels = 24;
+  opt.distance = 3e-3;
+  opt.hdivrange = opt.vdivrange = 2e-3;
+  opt.hdivsteps = opt.vdivsteps = 2;
+  opt.round_div = false;
+  const StolTableData table = pad_stol_table({0, 0.0365, 0.07, 0.12, 0.162, 0.2, 0.18, 0.216, 0.3, 0.5},
+                                             {2.57, 2.58, 2.8, 5, 8, 6.75, 7.32, 6.75, 4.3, 3.17}, 1e10);
+  AmorphousOptions a;
+  const AmorphousSetup s = prepare_amorphous(opt, a, table, SourceList{});
+  AmorphousParams<double> p = s.params();
+  ASSERT_EQ(p.n_sources, 4);
+  std::vector<double> lambda(p.source_lambda, p.source_lambda + p.n_sources);
+  lambda[1] = NAN;
+  p.source_lambda = lambda.data();
+  compare_in_order_blocks<16>(p, "NaN stol");
+}
+
+TEST(Amorphous, InOrderBlockScratchBound) {
+  AmorphousParams<double> p{};
+  p.oversample = 2, p.n_sources = kInOrderEvaluations / 16 / 4;
+  EXPECT_TRUE(in_order_block_fits<16>(p));
+  p.n_sources += 1;
+  EXPECT_FALSE(in_order_block_fits<16>(p));  // the scalar path
+  p.n_sources = 0;
+  EXPECT_FALSE(in_order_block_fits<16>(p));
 }
 
 }  // namespace

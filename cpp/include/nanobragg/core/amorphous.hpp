@@ -445,6 +445,130 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
   return true;
 }
 
+/// Evaluations (lanes x sub-pixels x sources) amorphous_block_in_order keeps: its scratch bound.
+constexpr int kInOrderEvaluations = 1024;
+
+/// Whether amorphous_block_in_order<kLanes> can render a block of p (its scratch holds them).
+template <int kLanes, typename Real>
+inline bool in_order_block_fits(const AmorphousParams<Real>& p) {
+  const long long per_pixel = (long long)p.oversample * p.oversample * p.n_sources;
+  return per_pixel > 0 && per_pixel * kLanes <= kInOrderEvaluations;
+}
+
+/// kLanes adjacent pixels of one row, every one in the ROI, for the C's persistent walk on any
+/// table (one whose stol column goes back included). Everything but the walk is independent of
+/// it: the lanes' stol of every evaluation (sub-pixel, then source, as amorphous_pixel) and their
+/// polarization factors are computed in SIMD and kept, then the walk runs over them serially in
+/// the C's order (lane 0's evaluations, then lane 1's, ...), then the interpolation and the sums
+/// run in SIMD again, each lane's terms in amorphous_pixel's order: the same bits. walk.nearest:
+/// carried on as amorphous_pixel carries it. Host only; needs in_order_block_fits(p).
+template <int kLanes, typename Real>
+NANOBRAGG_FORCEINLINE void amorphous_block_in_order(const AmorphousParams<Real>& p, int f0, int spixel,
+                                                    WalkState& walk, AmorphousPixel<Real>* out) {
+  static_assert(kLanes % 4 == 0, "the table is read four lanes at a time");
+  static_assert(kInOrderEvaluations % kLanes == 0, "whole evaluations of every lane");
+  constexpr int kMax = kInOrderEvaluations / kLanes;  // evaluations per pixel
+  // [evaluation][lane]; omega: [sub-pixel][lane].
+  Real stol[kMax][kLanes], polar[kMax][kLanes], omega[kMax][kLanes];
+  int nearest[kMax][kLanes];
+  Real I[kLanes], omega_sum[kLanes], F[kLanes];
+  Real dx[kLanes], dy[kLanes], dz[kLanes];
+  const StolTable<Real> t = p.table;
+  const int ns = p.n_sources;
+  const Real sub = p.subpixel_size;
+  for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0);
+  int e = 0, sp = 0;  // evaluation, sub-pixel
+  for (int subS = 0; subS < p.oversample; ++subS) {
+    for (int subF = 0; subF < p.oversample; ++subF, ++sp) {
+      if (p.curved_detector) {
+        for (int w = 0; w < kLanes; ++w) {
+          const Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
+          dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+        }
+      } else {
+        const Real Sdet = sub * (spixel * p.oversample + subS) + sub / Real(2);
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          // subpixel_position() of a flat detector (Odet = 0 is added as the C adds it).
+          const Real Fdet = sub * ((f0 + w) * p.oversample + subF) + sub / Real(2);
+          const Real Odet = Real(0);
+          dx[w] = Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x;
+          dy[w] = Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y;
+          dz[w] = Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z;
+        }
+      }
+      NANOBRAGG_SIMD
+      for (int w = 0; w < kLanes; ++w) {
+        const Real airpath = unitize3(dx[w], dy[w], dz[w]);
+        Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+        if (p.point_pixel) om = Real(1) / airpath / airpath;
+        omega[sp][w] = om;
+        omega_sum[w] += om;
+      }
+      for (int source = 0; source < ns; ++source, ++e) {
+        // The stol of a source sees the diffracted vector as the previous source's polarization
+        // factor left it (re-normalized in place).
+        const Real ix = -p.source_dir[3 * source], iy = -p.source_dir[3 * source + 1];
+        const Real iz = -p.source_dir[3 * source + 2];
+        const Real lambda = p.source_lambda[source];
+        NANOBRAGG_SIMD
+        for (int w = 0; w < kLanes; ++w) {
+          const Real qx = (dx[w] - ix) / lambda, qy = (dy[w] - iy) / lambda, qz = (dz[w] - iz) / lambda;
+          stol[e][w] = Real(0.5) * sqrt(qx * qx + qy * qy + qz * qz);
+        }
+        if (p.nopolar) {
+          for (int w = 0; w < kLanes; ++w) polar[e][w] = Real(1);
+        } else if (p.kahn == Real(0)) {
+          const Real px = p.source_pol_dir[3 * source], py = p.source_pol_dir[3 * source + 1];
+          const Real pz = p.source_pol_dir[3 * source + 2];
+          NANOBRAGG_SIMD
+          for (int w = 0; w < kLanes; ++w) {
+            unitize3(dx[w], dy[w], dz[w]);  // unpolarized_factor()
+            const Real cs = px * dx[w] + py * dy[w] + pz * dz[w];
+            polar[e][w] = Real(0.5) * (Real(1) + cs * cs);
+          }
+        } else {
+          for (int w = 0; w < kLanes; ++w) {
+            Vec3<Real> incident = {ix, iy, iz}, d = {dx[w], dy[w], dz[w]}, axis = p.polar_axis;
+            polar[e][w] = polarization_factor(p.kahn, incident, d, axis);
+            dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+          }
+        }
+      }
+    }
+  }
+  const int evaluations = e;
+  int at = walk.nearest;  // the C's walk, in its order
+  for (int w = 0; w < kLanes; ++w) {
+    for (int k = 0; k < evaluations; ++k) nearest[k][w] = at = walk_nearest(t, stol[k][w], at);
+  }
+  walk.nearest = at;
+  for (int k = 0; k < evaluations; ++k) {
+    for (int w0 = 0; w0 < kLanes; w0 += 4) {
+      const int first[4] = {nearest[k][w0] - 1, nearest[k][w0 + 1] - 1, nearest[k][w0 + 2] - 1,
+                            nearest[k][w0 + 3] - 1};  // table_F()'s points
+      polint_lanes4(t, first, stol[k] + w0, F + w0);
+    }
+    const Real weight = p.source_weight[k % ns];
+    const int s = k / ns;
+    NANOBRAGG_SIMD
+    for (int w = 0; w < kLanes; ++w) {
+      const Real f = F[w];
+      const Real sign = f < Real(0) ? Real(-1) : Real(1);
+      I[w] += sign * f * f * polar[k][w] * omega[s][w] * weight * Real(1);
+    }
+  }
+  const int last = evaluations - 1;  // F holds the last evaluation's
+  for (int w = 0; w < kLanes; ++w) {
+    AmorphousPixel<Real>& r = out[w];
+    r.I = I[w];
+    r.value = p.Fmap ? F[w] : I[w] * p.r_e_sqr * p.fluence * p.molecules / p.steps;
+    r.F = F[w], r.stol = stol[last][w], r.polar = polar[last][w], r.omega = omega[last / ns][w];
+    r.omega_sum = omega_sum[w];
+    r.nearest = nearest[last][w];
+  }
+}
+
 /// Whether the C renders pixel (f, s).
 template <typename Real>
 NANOBRAGG_HD inline bool amorphous_in_roi(const AmorphousParams<Real>& p, int f, int s) {
