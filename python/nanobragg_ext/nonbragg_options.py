@@ -8,6 +8,7 @@ molecular weight).
 """
 from __future__ import annotations
 
+import sys
 import time
 
 TYPE_CHECKING = False
@@ -137,7 +138,9 @@ HANDLERS: List[_Handler] = [
     _Handler(("-detpixels",), 1, _positive(_both("fpixels", "spixels", int)), length=10),
     _Handler(("-detpixels_f", "-detpixels_x"), 1, _positive(_set("fpixels", int))),
     _Handler(("-detpixels_s", "-detpixels_y"), 1, _positive(_set("spixels", int))),
-    _Handler(("-curved_det",), 0, _flag("curved_detector", True)),
+    # nonBragg.c tests argc > i+1 though -curved_det reads no value: as the very last argument it
+    # is skipped (a flat detector), and so it is here, with a warning.
+    _Handler(("-curved_det",), 0, _flag("curved_detector", True), guard=1),
     _Handler(("-pixel",), 1, _positive(_set("pixel_size", mm))),
     _Handler(("-point_pixel",), 0, _flag("point_pixel", True)),
     _Handler(("-Fmap",), 0, lambda r, v, t: setattr(r.amorphous, "Fmap", True)),
@@ -235,6 +238,11 @@ def parse_nonbragg_args(argv: List[str]) -> NonBraggRequest:
             if not h.matches(tok):
                 continue
             count = h.nvalues
+            if count == 0 and i + h.guard >= len(args):
+                print(f"nanobragg-ext nonbragg: warning: option {tok} is ignored as the very last argument, as "
+                      "nonBragg does (put it before another option)", file=sys.stderr)
+                fired = True
+                continue
             if i + count >= len(args) and count > 0:
                 raise OptionError(f"option {tok} needs {count} value{'s' if count > 1 else ''}")
             h.action(req, args[i + 1:i + 1 + count], tok)

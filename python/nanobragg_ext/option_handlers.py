@@ -21,11 +21,11 @@ mm = MM.to_native
 class _Handler:
     """One entry of the C's option table."""
 
-    __slots__ = ("names", "nvalues", "action", "length", "exact", "stop", "greater_len", "value_count")
+    __slots__ = ("names", "nvalues", "action", "length", "exact", "stop", "greater_len", "value_count", "guard")
 
     def __init__(self, names: tuple, nvalues: int, action: Callable, length: Optional[int] = None,
                  exact: bool = False, stop: bool = False, greater_len: Optional[int] = None,
-                 value_count: Optional[Callable] = None) -> None:
+                 value_count: Optional[Callable] = None, guard: Optional[int] = None) -> None:
         self.names = names              # substrings (or exact names when exact=True)
         self.nvalues = nvalues          # values the C requires after the token
         self.action = action            # action(req, values, token)
@@ -34,6 +34,7 @@ class _Handler:
         self.stop = stop                # the C 'continue's after this handler
         self.greater_len = greater_len  # strlen(token) > n
         self.value_count = value_count  # how many following tokens are values (default nvalues)
+        self.guard = nvalues if guard is None else guard  # tokens the C's argc test needs after it
 
     def matches(self, token: str) -> bool:
         if self.exact:
