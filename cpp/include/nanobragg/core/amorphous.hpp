@@ -294,6 +294,40 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE Real unitize3(Real& x, Real& y, Real& z) {
   return mag;
 }
 
+/// The diffracted directions of sub-pixel (subF, subS) of kLanes adjacent pixels from f0, unit
+/// vectors as amorphous_pixel makes them (flat detector in SIMD, curved per lane), their solid
+/// angles in omega and added to omega_sum.
+template <int kLanes, typename Real>
+NANOBRAGG_HD NANOBRAGG_FORCEINLINE void lane_directions(const AmorphousParams<Real>& p, int f0, int spixel, int subF, int subS,
+                                                        Real* dx, Real* dy, Real* dz, Real* omega, Real* omega_sum) {
+  const Real sub = p.subpixel_size;
+  if (p.curved_detector) {
+    for (int w = 0; w < kLanes; ++w) {
+      const Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
+      dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
+    }
+  } else {
+    const Real Sdet = sub * (spixel * p.oversample + subS) + sub / Real(2);
+    NANOBRAGG_SIMD
+    for (int w = 0; w < kLanes; ++w) {
+      // subpixel_position() of a flat detector (Odet = 0 is added as the C adds it).
+      const Real Fdet = sub * ((f0 + w) * p.oversample + subF) + sub / Real(2);
+      const Real Odet = Real(0);
+      dx[w] = Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x;
+      dy[w] = Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y;
+      dz[w] = Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z;
+    }
+  }
+  NANOBRAGG_SIMD
+  for (int w = 0; w < kLanes; ++w) {
+    const Real airpath = unitize3(dx[w], dy[w], dz[w]);
+    Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
+    if (p.point_pixel) om = Real(1) / airpath / airpath;
+    omega[w] = om;
+    omega_sum[w] += om;
+  }
+}
+
 /// kLanes adjacent pixels of one row at once, every one in the ROI: amorphous_pixel's arithmetic
 /// per lane, written on components so the host compiler runs the lanes in SIMD registers (the
 /// look-up, a curved detector and a Kahn factor other than 0 stay scalar). For a monotonic table
@@ -311,34 +345,9 @@ NANOBRAGG_HD NANOBRAGG_FORCEINLINE bool amorphous_block(const AmorphousParams<Re
   const StolTable<Real> t = p.table;
   const Real buckets = Real(t.buckets > 0 ? t.buckets : 0);
   for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0), F[w] = Real(0), polar[w] = Real(1);
-  const Real sub = p.subpixel_size;
   for (int subS = 0; subS < p.oversample; ++subS) {
     for (int subF = 0; subF < p.oversample; ++subF) {
-      if (p.curved_detector) {
-        for (int w = 0; w < kLanes; ++w) {
-          const Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
-          dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
-        }
-      } else {
-        const Real Sdet = sub * (spixel * p.oversample + subS) + sub / Real(2);
-        NANOBRAGG_SIMD
-        for (int w = 0; w < kLanes; ++w) {
-          // subpixel_position() of a flat detector (Odet = 0 is added as the C adds it).
-          const Real Fdet = sub * ((f0 + w) * p.oversample + subF) + sub / Real(2);
-          const Real Odet = Real(0);
-          dx[w] = Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x;
-          dy[w] = Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y;
-          dz[w] = Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z;
-        }
-      }
-      NANOBRAGG_SIMD
-      for (int w = 0; w < kLanes; ++w) {
-        const Real airpath = unitize3(dx[w], dy[w], dz[w]);
-        Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
-        if (p.point_pixel) om = Real(1) / airpath / airpath;
-        omega[w] = om;
-        omega_sum[w] += om;
-      }
+      lane_directions<kLanes>(p, f0, spixel, subF, subS, dx, dy, dz, omega, omega_sum);
       // The diffracted directions are a fixed point of unitize3 (with -nopolar nothing changes them).
       bool settled = p.nopolar != 0;
       for (int s0 = 0; s0 < p.n_sources;) {
@@ -475,36 +484,11 @@ NANOBRAGG_FORCEINLINE void amorphous_block_in_order(const AmorphousParams<Real>&
   Real dx[kLanes], dy[kLanes], dz[kLanes];
   const StolTable<Real> t = p.table;
   const int ns = p.n_sources;
-  const Real sub = p.subpixel_size;
   for (int w = 0; w < kLanes; ++w) I[w] = Real(0), omega_sum[w] = Real(0);
   int e = 0, sp = 0;  // evaluation, sub-pixel
   for (int subS = 0; subS < p.oversample; ++subS) {
     for (int subF = 0; subF < p.oversample; ++subF, ++sp) {
-      if (p.curved_detector) {
-        for (int w = 0; w < kLanes; ++w) {
-          const Vec3<Real> d = subpixel_position(p, f0 + w, spixel, subF, subS);
-          dx[w] = d.x, dy[w] = d.y, dz[w] = d.z;
-        }
-      } else {
-        const Real Sdet = sub * (spixel * p.oversample + subS) + sub / Real(2);
-        NANOBRAGG_SIMD
-        for (int w = 0; w < kLanes; ++w) {
-          // subpixel_position() of a flat detector (Odet = 0 is added as the C adds it).
-          const Real Fdet = sub * ((f0 + w) * p.oversample + subF) + sub / Real(2);
-          const Real Odet = Real(0);
-          dx[w] = Fdet * p.fdet.x + Sdet * p.sdet.x + Odet * p.odet.x + p.pix0.x;
-          dy[w] = Fdet * p.fdet.y + Sdet * p.sdet.y + Odet * p.odet.y + p.pix0.y;
-          dz[w] = Fdet * p.fdet.z + Sdet * p.sdet.z + Odet * p.odet.z + p.pix0.z;
-        }
-      }
-      NANOBRAGG_SIMD
-      for (int w = 0; w < kLanes; ++w) {
-        const Real airpath = unitize3(dx[w], dy[w], dz[w]);
-        Real om = p.pixel_size * p.pixel_size / airpath / airpath * p.close_distance / airpath;
-        if (p.point_pixel) om = Real(1) / airpath / airpath;
-        omega[sp][w] = om;
-        omega_sum[w] += om;
-      }
+      lane_directions<kLanes>(p, f0, spixel, subF, subS, dx, dy, dz, omega[sp], omega_sum);
       for (int source = 0; source < ns; ++source, ++e) {
         // The stol of a source sees the diffracted vector as the previous source's polarization
         // factor left it (re-normalized in place).
