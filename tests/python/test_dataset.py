@@ -30,17 +30,6 @@ def cfg():
 
 
 @pytest.fixture(scope="module")
-def client():
-    # Processes, one thread each: the layout the dataset runner uses on one machine.
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=40)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def sweep(cfg, client, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("sweep") / "sweep.h5")
     ds = Dataset(cfg, RotationSweep(start_deg=5.0, width_deg=0.5, frames=20, seed=3))

@@ -10,7 +10,6 @@ for _mod in ("dask", "distributed", "h5py", "hdf5plugin"):
 
 import h5py  # noqa: E402
 import hdf5plugin  # noqa: E402,F401  (registers the bitshuffle filter for reading)
-from distributed import Client, LocalCluster  # noqa: E402
 
 from nanobragg_ext import api, spectra  # noqa: E402
 from nanobragg_ext.background import Background, Material  # noqa: E402
@@ -21,16 +20,6 @@ from nanobragg_ext.noisify import DetectorResponse  # noqa: E402
 GEOMETRY = "-detpixels 32 -pixel 0.4 -distance 90 -lambda 1.2".split()
 FLAGS = "-cell 60 60 60 90 90 90 -default_F 10 -N 3 -mosaic 0.5 -mosaic_domains 3 -misset 10 20 30".split() + GEOMETRY
 SASE = "-sase_bandwidth 0.5 -sase_samples 64 -sase_seed 40".split()
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=40)
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 def stages():
