@@ -54,11 +54,11 @@ def photons(bragg: List[str], backgrounds: List[List[str]], warn):
     image = spectrum = None
     if bragg:
         req = parse_args(bragg)
-        sim = pipeline.load_request(req, [])
+        table, sources, spectrum = pipeline.read_inputs(req, [])  # the spectrum the backgrounds follow
+        sim = pipeline.build_simulator(req, table, sources, spectrum)
         g = sim.prepared.geometry
         image = np.zeros((g["spixels"], g["fpixels"]), dtype=np.float32)
         api.render(sim, image, req.precision, req.threads)
-        spectrum = pipeline.spectrum_of(req, warn=pipeline.no_note)
     for args in backgrounds:
         bg = parse_nonbragg_args(args)
         setup = nonbragg.prepare(bg, warn, followed_spectrum(bg, spectrum))
